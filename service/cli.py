@@ -1,0 +1,79 @@
+"""The ``platecut`` command line.
+
+Subcommands
+-----------
+demo-archive [OUT_DIR]
+    Generate a demo plate archive (default: the configured archive root).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from service.settings import Settings, SettingsError, load_settings
+
+
+def _dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _demo_archive(args: argparse.Namespace, settings: Settings) -> int:
+    from service.demo.generate import generate_archive
+
+    out = Path(args.out_dir) if args.out_dir else settings.local_archive_path()
+    if args.if_absent and (out / "archive.json").exists():
+        print(f"demo archive present at {out}; not regenerated")
+        return 0
+    plates = args.plates if args.plates is not None else settings.demo.plates
+    seed = args.seed if args.seed is not None else settings.demo.seed
+    series = args.series.split(",") if args.series else None
+    start = time.perf_counter()
+    ids = generate_archive(
+        out, plates=plates, seed=seed, size=args.size, series=series, workers=args.workers
+    )
+    elapsed = time.perf_counter() - start
+    print(
+        f"wrote {len(ids)} plates to {out} in {elapsed:.1f} s "
+        f"({_dir_size(out) / 1e6:.1f} MB): {' '.join(ids)}"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``platecut`` command."""
+    parser = argparse.ArgumentParser(prog="platecut", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="settings file (default: $PLATECUT_CONFIG or conf/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo-archive", help="generate a demo plate archive")
+    demo.add_argument("out_dir", nargs="?", help="output directory (default: archive root)")
+    demo.add_argument("--plates", type=int, help="number of plates (default from settings)")
+    demo.add_argument("--size", type=int, help="square mosaic side in px (default: 2-3.2k)")
+    demo.add_argument("--seed", type=int, help="seed of the sky and plates")
+    demo.add_argument("--series", help="comma-separated series codes (a, mc, ac)")
+    demo.add_argument("--workers", type=int, help="rendering processes (default: CPUs)")
+    demo.add_argument(
+        "--if-absent",
+        action="store_true",
+        help="do nothing if the directory already holds an archive",
+    )
+    demo.set_defaults(handler=_demo_archive)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``platecut`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        return args.handler(args, settings)
+    except (SettingsError, ValueError) as exc:
+        print(f"platecut: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

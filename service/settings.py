@@ -1,0 +1,171 @@
+"""Typed settings, read once.
+
+Defaults live in ``conf/platecut.toml`` (or the file named by ``PLATECUT_CONFIG``);
+any key is overridden by an environment variable ``PLATECUT_<SECTION>_<KEY>``.
+Nothing here runs at import time: :func:`load_settings` is called by
+``create_app`` and by the command line, and the result is passed on explicitly.
+
+Depends on nothing else in the package.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "conf" / "platecut.toml"
+ENV_PREFIX = "PLATECUT_"
+
+
+class SettingsError(ValueError):
+    """A configuration file or variable is missing, unknown or of the wrong type."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceSettings:
+    """Identity of the service, as shown to people and to the VO registry."""
+
+    title: str
+    description: str
+    authority: str
+    contact_email: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ArchiveSettings:
+    """Where the plate archive lives: a local directory or ``s3://bucket/prefix``."""
+
+    root: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoSettings:
+    """Shape of the demo archive generated when the archive root is absent."""
+
+    plates: int
+    seed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerSettings:
+    """gunicorn settings used by ``conf/gunicorn.conf.py``."""
+
+    bind: str
+    workers: int
+    timeout: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """All settings of a Platecut process."""
+
+    service: ServiceSettings
+    archive: ArchiveSettings
+    demo: DemoSettings
+    server: ServerSettings
+
+    @property
+    def archive_is_local(self) -> bool:
+        """True when the archive root is a local directory."""
+        return "://" not in self.archive.root
+
+    def local_archive_path(self) -> Path:
+        """Return the archive root as an absolute local path.
+
+        Raises
+        ------
+        SettingsError
+            If the archive root is not a local directory.
+        """
+        if not self.archive_is_local:
+            raise SettingsError(f"archive root {self.archive.root!r} is not a local directory")
+        path = Path(self.archive.root)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _convert(value: str, kind: type, where: str) -> object:
+    if kind is bool:
+        lowered = value.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(f"{where}: expected a boolean, got {value!r}")
+    try:
+        return kind(value)
+    except ValueError as exc:
+        raise SettingsError(f"{where}: expected {kind.__name__}, got {value!r}") from exc
+
+
+def _section(cls: type, name: str, values: Mapping[str, object], env: Mapping[str, str]) -> object:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise SettingsError(f"[{name}]: unknown keys {sorted(unknown)}")
+    kwargs: dict[str, object] = {}
+    for field in dataclasses.fields(cls):
+        kind = hints[field.name]
+        env_name = f"{ENV_PREFIX}{name}_{field.name}".upper()
+        if env_name in env:
+            kwargs[field.name] = _convert(env[env_name], kind, env_name)
+        elif field.name in values:
+            value = values[field.name]
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, kind):
+                raise SettingsError(
+                    f"[{name}] {field.name}: expected {kind.__name__}, got {value!r}"
+                )
+            kwargs[field.name] = value
+        else:
+            raise SettingsError(f"[{name}] {field.name}: missing (and no {env_name})")
+    return cls(**kwargs)
+
+
+def load_settings(
+    path: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, object]] | None = None,
+) -> Settings:
+    """Read the settings once.
+
+    Parameters
+    ----------
+    path
+        TOML file; default ``$PLATECUT_CONFIG`` or ``conf/platecut.toml``.
+    env
+        Environment to read ``PLATECUT_*`` overrides from; default ``os.environ``.
+    overrides
+        Section -> key -> value, applied over the file (tests use this).
+
+    Returns
+    -------
+    Settings
+        The typed, frozen settings.
+
+    Raises
+    ------
+    SettingsError
+        If the file is missing, a key unknown or a value of the wrong type.
+    """
+    env = os.environ if env is None else env
+    path = Path(path or env.get(f"{ENV_PREFIX}CONFIG") or DEFAULT_CONFIG)
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot read settings from {path}: {exc}") from exc
+    for section, values in (overrides or {}).items():
+        data.setdefault(section, {}).update(values)
+    hints = typing.get_type_hints(Settings)
+    unknown = set(data) - set(hints)
+    if unknown:
+        raise SettingsError(f"{path}: unknown sections {sorted(unknown)}")
+    return Settings(
+        **{name: _section(kind, name, data.get(name, {}), env) for name, kind in hints.items()}
+    )

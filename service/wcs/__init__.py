@@ -1,0 +1,1 @@
+"""World coordinates of plate mosaics: solutions, and the stored-pixel frame."""
