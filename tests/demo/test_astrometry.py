@@ -119,5 +119,8 @@ def test_same_star_same_sky_position_on_overlapping_plates(demo_archive):
             b = SkyCoord([c[1] for c in common], unit="deg")
             separation = a.separation(b).arcsec
             assert np.median(separation) < 0.05 and separation.max() < 0.1, (
-                first, second, separation.max())
+                first,
+                second,
+                separation.max(),
+            )
     assert pairs >= 2

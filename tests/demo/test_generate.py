@@ -51,8 +51,13 @@ def test_mosaics_decompress_and_match_sidecars(demo_archive):
         assert (header["ZTILE1"], header["ZTILE2"]) == mosaic.tile
         assert 0 < data.min() < np.median(data) < data.max()
         seen.add((mosaic.compression, mosaic.tile[1] == 1))
-    assert {("RICE_1", True), ("GZIP_1", True), ("GZIP_2", False), ("HCOMPRESS_1", False),
-            ("RICE_1", False)} <= seen
+    assert {
+        ("RICE_1", True),
+        ("GZIP_1", True),
+        ("GZIP_2", False),
+        ("HCOMPRESS_1", False),
+        ("RICE_1", False),
+    } <= seen
 
 
 def test_archive_has_the_variety_the_service_needs(demo_archive):

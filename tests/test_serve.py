@@ -1,0 +1,56 @@
+"""`make serve` really starts gunicorn and serves the archive."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import requests
+
+from service.archive.layout import iter_local_plates
+from service.settings import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_make_serve_answers_and_lists_the_plates(demo_archive, tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "PLATECUT_SERVER_BIND": f"127.0.0.1:{port}",
+        "PLATECUT_ARCHIVE_ROOT": str(demo_archive),
+    }
+    with (tmp_path / "serve.log").open("w") as log:
+        proc = subprocess.Popen(
+            ["make", "-s", "serve"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                page = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.3)
+        assert page.status_code == 200
+        for plate in iter_local_plates(demo_archive):
+            assert f"<td>{plate.plate_id}</td>" in page.text
+        assert "present at" in (tmp_path / "serve.log").read_text()  # archive not regenerated
+        assert "gunicorn" in (tmp_path / "serve.log").read_text().lower()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
