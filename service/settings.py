@@ -44,6 +44,40 @@ class ArchiveSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class StorageSettings:
+    """Object-store access: S3 endpoint, retries, timeouts, concurrency of ranged reads."""
+
+    s3_endpoint_url: str
+    s3_region: str
+    s3_unsigned: bool
+    max_attempts: int
+    backoff_base_s: float
+    backoff_max_s: float
+    connect_timeout_s: float
+    read_timeout_s: float
+    concurrency: int
+    part_size: int
+    max_gap: int
+    header_initial_bytes: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CacheSettings:
+    """The shared local replica of fetched byte ranges, and the in-memory caches."""
+
+    dir: str
+    budget_bytes: int
+    stat_ttl_s: float
+    memory_mosaics: int
+    poison_holes: bool
+
+    def path(self) -> Path:
+        """The cache directory as an absolute path."""
+        path = Path(self.dir)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@dataclasses.dataclass(frozen=True)
 class DemoSettings:
     """Shape of the demo archive generated when the archive root is absent."""
 
@@ -66,6 +100,8 @@ class Settings:
 
     service: ServiceSettings
     archive: ArchiveSettings
+    storage: StorageSettings
+    cache: CacheSettings
     demo: DemoSettings
     server: ServerSettings
 

@@ -1,0 +1,99 @@
+"""The object-store interface and the per-request fetch counters."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Protocol
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectInfo:
+    """Size and version of a stored object."""
+
+    key: str
+    size: int
+    etag: str
+
+
+class ObjectStore(Protocol):
+    """Read-only access to objects by key, with ranged reads.
+
+    Implementations raise :class:`service.faults.NotFoundFault` for a missing
+    object, :class:`service.faults.TransientFault` once retries are exhausted, and
+    :class:`service.faults.StaleObject` when ``etag`` no longer matches.
+    """
+
+    #: identity of the store (e.g. ``s3://bucket/prefix``), part of replica keys
+    identity: str
+
+    def stat(self, key: str, stats: FetchStats | None = None) -> ObjectInfo:
+        """Return size and ETag of ``key``."""
+        ...
+
+    def read_range(
+        self, key: str, start: int, stop: int, etag: str | None, stats: FetchStats
+    ) -> bytes:
+        """Return bytes ``[start, stop)`` of ``key``, exactly ``stop - start`` of them."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+    def read_head(self, key: str, nbytes: int, stats: FetchStats) -> tuple[bytes, ObjectInfo]:
+        """Return the first ``nbytes`` (fewer if the object is smaller) and the object's
+        size and ETag, in one request."""
+        ...
+
+    def read_all(self, key: str, stats: FetchStats) -> bytes:
+        """Return the whole (small) object, e.g. a header file."""
+        ...
+
+
+@dataclasses.dataclass
+class FetchStats:
+    """Counters of one request's reads: for logs and benchmarks.
+
+    Thread-safe: fetches of one phase run concurrently.
+    """
+
+    gets: int = 0
+    bytes_fetched: int = 0
+    phases: int = 0
+    retries: int = 0
+    stats_calls: int = 0
+    replica_hit_bytes: int = 0
+    memory_hits: int = 0
+    _lock: threading.Lock = dataclasses.field(
+        default_factory=threading.Lock, repr=False, compare=False
+    )
+
+    def add(self, **counts: int) -> None:
+        """Add to counters by name."""
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters as a plain dict (for logs and JSON)."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if not f.name.startswith("_")
+        }
+
+
+class StaleObject(Exception):
+    """The object changed since its ETag was read: the caller must re-read its metadata."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How transient failures are retried: exponential backoff with jitter."""
+
+    max_attempts: int
+    backoff_base_s: float
+    backoff_max_s: float
+    connect_timeout_s: float
+    read_timeout_s: float

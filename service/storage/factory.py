@@ -1,0 +1,49 @@
+"""Choosing an object store from the settings."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from service.settings import Settings
+from service.storage.base import ObjectStore, RetryPolicy
+from service.storage.http import HttpStore
+from service.storage.local import LocalStore
+from service.storage.s3 import S3Store
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """The retry policy configured in ``[storage]``."""
+    st = settings.storage
+    return RetryPolicy(
+        st.max_attempts,
+        st.backoff_base_s,
+        st.backoff_max_s,
+        st.connect_timeout_s,
+        st.read_timeout_s,
+    )
+
+
+def open_store(settings: Settings) -> ObjectStore:
+    """Return the store of the configured archive root.
+
+    A local path gives a :class:`LocalStore`, ``s3://bucket/prefix`` an
+    :class:`S3Store`, ``http(s)://...`` an :class:`HttpStore`.
+    """
+    root = settings.archive.root
+    if settings.archive_is_local:
+        return LocalStore(settings.local_archive_path())
+    url = urlparse(root)
+    if url.scheme == "s3":
+        st = settings.storage
+        return S3Store(
+            url.netloc,
+            url.path,
+            retry_policy(settings),
+            endpoint_url=st.s3_endpoint_url,
+            region=st.s3_region,
+            unsigned=st.s3_unsigned,
+            max_connections=st.concurrency,
+        )
+    if url.scheme in {"http", "https"}:
+        return HttpStore(root, retry_policy(settings))
+    raise ValueError(f"archive root {root!r}: unsupported scheme {url.scheme!r}")

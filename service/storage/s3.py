@@ -1,0 +1,187 @@
+"""Objects in S3 (or an S3-compatible server) through boto3, with our own retries."""
+
+from __future__ import annotations
+
+import boto3
+import botocore.exceptions as bce
+from botocore import UNSIGNED
+from botocore.config import Config
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from service.faults import FatalFault, NotFoundFault
+from service.storage.base import FetchStats, ObjectInfo, RetryPolicy, StaleObject
+from service.storage.retry import Transient, with_retries
+
+_TRANSIENT_CODES = {
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestTimeout",
+    "InternalError",
+    "ServiceUnavailable",
+    "RequestTimeTooSkewed",
+    "ProvisionedThroughputExceededException",
+}
+_NETWORK_ERRORS = (
+    bce.ConnectionError,
+    bce.HTTPClientError,
+    bce.ReadTimeoutError,
+    bce.IncompleteReadError,
+    bce.ResponseStreamingError,
+    Urllib3Error,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+class S3Store:
+    """Objects under ``s3://bucket/prefix``.
+
+    Parameters
+    ----------
+    bucket, prefix
+        Where the archive lives.
+    policy
+        Retries and timeouts (botocore's own retries are switched off so that
+        every attempt is counted and backs off with jitter).
+    endpoint_url
+        An S3-compatible endpoint (e.g. a local moto server); empty for AWS.
+    region
+        AWS region.
+    unsigned
+        Anonymous access to a public bucket.
+    max_connections
+        Size of the connection pool (concurrent ranged GETs).
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str,
+        policy: RetryPolicy,
+        endpoint_url: str = "",
+        region: str = "us-east-1",
+        unsigned: bool = False,
+        max_connections: int = 16,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.policy = policy
+        self.identity = f"s3://{bucket}/{self.prefix}"
+        config = Config(
+            region_name=region,
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            connect_timeout=policy.connect_timeout_s,
+            read_timeout=policy.read_timeout_s,
+            max_pool_connections=max_connections,
+            signature_version=UNSIGNED if unsigned else None,
+        )
+        self.client = boto3.session.Session().client(
+            "s3", endpoint_url=endpoint_url or None, config=config
+        )
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.client.close()
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _classify(self, exc: Exception, key: str) -> Exception:
+        if isinstance(exc, bce.ClientError):
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            if code in {"NoSuchKey", "404", "NotFound"} or status == 404:
+                return NotFoundFault(f"object {key!r} not found in {self.identity}")
+            if code == "PreconditionFailed" or status == 412:
+                return StaleObject(key)
+            if code in _TRANSIENT_CODES or status >= 500 or status == 429:
+                return Transient(f"{code or status}")
+            return FatalFault(f"S3 refused {key!r}: {code} (HTTP {status})")
+        if isinstance(exc, _NETWORK_ERRORS):
+            return Transient(f"{type(exc).__name__}: {exc}")
+        return exc
+
+    def _attempt(self, key: str, call):  # noqa: ANN001, ANN202
+        def run():  # noqa: ANN202
+            try:
+                return call()
+            except Exception as exc:  # classified below, never swallowed
+                raise self._classify(exc, key) from exc
+
+        return run
+
+    def stat(self, key: str, stats: FetchStats | None = None) -> ObjectInfo:
+        """Return size and ETag of ``key`` (one HEAD request)."""
+        stats = stats or FetchStats()
+
+        def head() -> ObjectInfo:
+            stats.add(stats_calls=1)
+            reply = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return ObjectInfo(key, int(reply["ContentLength"]), reply["ETag"].strip('"'))
+
+        return with_retries(
+            self._attempt(key, head), self.policy, stats, f"HEAD {self.identity}/{key}"
+        )
+
+    def read_range(
+        self, key: str, start: int, stop: int, etag: str | None, stats: FetchStats
+    ) -> bytes:
+        """Return bytes ``[start, stop)`` of ``key`` with one ranged GET (retried)."""
+
+        def get() -> bytes:
+            extra = {"IfMatch": f'"{etag}"'} if etag else {}
+            stats.add(gets=1)
+            reply = self.client.get_object(
+                Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{stop - 1}", **extra
+            )
+            data = reply["Body"].read()
+            stats.add(bytes_fetched=len(data))
+            if len(data) != stop - start:
+                raise Transient(f"short body: {len(data)} of {stop - start} bytes")
+            return data
+
+        return with_retries(
+            self._attempt(key, get),
+            self.policy,
+            stats,
+            f"GET {self.identity}/{key} bytes {start}-{stop - 1}",
+        )
+
+    def read_head(self, key: str, nbytes: int, stats: FetchStats) -> tuple[bytes, ObjectInfo]:
+        """Return the first ``nbytes`` and the object's size and ETag: one ranged GET."""
+
+        def get() -> tuple[bytes, ObjectInfo]:
+            stats.add(gets=1)
+            reply = self.client.get_object(
+                Bucket=self.bucket, Key=self._key(key), Range=f"bytes=0-{nbytes - 1}"
+            )
+            data = reply["Body"].read()
+            stats.add(bytes_fetched=len(data))
+            size = int(reply["ContentRange"].rsplit("/", 1)[1])
+            if len(data) != min(nbytes, size):
+                raise Transient(f"short body: {len(data)} of {min(nbytes, size)} bytes")
+            return data, ObjectInfo(key, size, reply["ETag"].strip('"'))
+
+        return with_retries(
+            self._attempt(key, get),
+            self.policy,
+            stats,
+            f"GET {self.identity}/{key} bytes 0-{nbytes - 1}",
+        )
+
+    def read_all(self, key: str, stats: FetchStats) -> bytes:
+        """Return the whole object (one GET, retried)."""
+
+        def get() -> bytes:
+            stats.add(gets=1)
+            reply = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            data = reply["Body"].read()
+            stats.add(bytes_fetched=len(data))
+            if len(data) != int(reply["ContentLength"]):
+                raise Transient("short body")
+            return data
+
+        return with_retries(
+            self._attempt(key, get), self.policy, stats, f"GET {self.identity}/{key}"
+        )

@@ -1,0 +1,187 @@
+"""Real servers on 127.0.0.1 for tests: moto (S3/DynamoDB), a Range-honouring HTTP
+file server, and a fault-injecting proxy in front of moto."""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import http.client
+import http.server
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class MotoServer:
+    """moto in server mode, as a separate process, on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{self.url}/moto-api/", timeout=2)
+                return
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("moto server did not start") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Stop the server process."""
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+class _Threaded(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+
+class RangeFileServer:
+    """Serves a directory over HTTP with Range, ETag and If-Match, like a web server."""
+
+    def __init__(self, root: Path) -> None:
+        root = Path(root)
+        counts: collections.Counter[str] = collections.Counter()
+        self.counts = counts
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _serve(self, body: bool) -> None:
+                counts[self.command] += 1
+                path = root / self.path.lstrip("/")
+                if not path.is_file():
+                    self.send_error(404)
+                    return
+                data = path.read_bytes()
+                etag = '"' + hashlib.md5(data).hexdigest() + '"'
+                if self.headers.get("If-Match") not in (None, etag):
+                    self.send_error(412)
+                    return
+                match = re.match(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+                if match:
+                    start = int(match[1])
+                    stop = min(len(data), int(match[2]) + 1 if match[2] else len(data))
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{stop - 1}/{len(data)}")
+                    data = data[start:stop]
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("ETag", etag)
+                self.end_headers()
+                if body:
+                    self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._serve(True)
+
+            def do_HEAD(self) -> None:  # noqa: N802
+                self._serve(False)
+
+        self.server = _Threaded(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FaultProxy:
+    """An HTTP proxy to an upstream server that misbehaves on chosen requests.
+
+    ``faults`` is a queue consumed by GET requests: each entry is one of ``"ok"``,
+    ``"503"``, ``"throttle"`` (S3 SlowDown), ``"stall"`` (sleep past the client's
+    read timeout), ``"truncate"`` (send half the body, then close), ``"reset"``
+    (close without answering). An empty queue means ``"ok"``; ``always`` applies to
+    every request when set.
+    """
+
+    def __init__(self, upstream: str, stall_s: float = 3.0) -> None:
+        host, port = upstream.removeprefix("http://").split(":")
+        self.faults: collections.deque[str] = collections.deque()
+        self.always: str | None = None
+        self.seen: list[tuple[str, str]] = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                fault = "ok"
+                if self.command == "GET":
+                    fault = proxy.always or (proxy.faults.popleft() if proxy.faults else "ok")
+                proxy.seen.append((self.command, fault))
+                if fault == "reset":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if fault in {"503", "throttle"}:
+                    code = "ServiceUnavailable" if fault == "503" else "SlowDown"
+                    payload = (
+                        f"<Error><Code>{code}</Code><Message>injected</Message></Error>"
+                    ).encode()
+                    self.send_response(503)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                if fault == "stall":
+                    time.sleep(stall_s)
+                conn = http.client.HTTPConnection(host, int(port), timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                reply = conn.getresponse()
+                data = reply.read()
+                self.send_response(reply.status)
+                for name, value in reply.getheaders():
+                    if name.lower() not in {"connection", "transfer-encoding", "server", "date"}:
+                        self.send_header(name, value)
+                self.end_headers()
+                if fault == "truncate" and len(data) > 1:
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_HEAD = do_PUT = do_POST = _forward  # noqa: N815
+
+        self.server = _Threaded(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        self.server.shutdown()
+        self.server.server_close()
