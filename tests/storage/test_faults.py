@@ -1,0 +1,99 @@
+"""Faults: an S3 endpoint that fails, stalls or truncates; missing and corrupt objects."""
+
+from __future__ import annotations
+
+import fitsio
+import numpy as np
+import pytest
+
+from service.faults import CorruptDataFault, NotFoundFault, TransientFault
+from service.rangeread.fitsmeta import locate_image
+from service.rangeread.reader import MosaicReader, ReadOptions
+from service.rangeread.replica import Replica
+from service.storage.base import FetchStats, RetryPolicy
+from service.storage.local import LocalStore
+from service.storage.s3 import S3Store
+from tests.servers import FaultProxy
+
+KEY = "demo/mosaics/a/a03393_00.fits.fz"
+BOX = (300, 800, 400, 900)
+
+
+@pytest.fixture
+def proxy(moto_server, s3_bucket):
+    server = FaultProxy(moto_server.url, stall_s=2.0)
+    yield server
+    server.stop()
+
+
+def reader_via(proxy: FaultProxy, cache, part_size: int = 8 << 20) -> MosaicReader:
+    policy = RetryPolicy(
+        max_attempts=4,
+        backoff_base_s=0.01,
+        backoff_max_s=0.05,
+        connect_timeout_s=2.0,
+        read_timeout_s=0.7,
+    )
+    store = S3Store("platecut-test", "", policy, endpoint_url=proxy.url)
+    return MosaicReader(
+        store, Replica(cache, 1 << 32, poison=True), ReadOptions(concurrency=4, part_size=part_size)
+    )
+
+
+def expected(objects_root, box=BOX):
+    x0, x1, y0, y1 = box
+    return fitsio.read(str(objects_root / KEY), ext=1)[y0:y1, x0:x1]
+
+
+@pytest.mark.parametrize("fault", ["503", "throttle", "stall", "truncate", "reset"])
+def test_transient_faults_are_retried_to_the_right_pixels(proxy, objects_root, tmp_path, fault):
+    proxy.faults.extend([fault, fault])
+    with reader_via(proxy, tmp_path) as reader:
+        stats = FetchStats()
+        got = reader.read_box(KEY, BOX, stats=stats)
+    np.testing.assert_array_equal(got.data, expected(objects_root))
+    assert stats.retries >= 2
+    assert proxy.seen.count(("GET", fault)) == 2
+
+
+def test_exhausted_retries_fail_clearly_and_cache_nothing_partial(proxy, objects_root, tmp_path):
+    with reader_via(proxy, tmp_path, part_size=65536) as reader:
+        first = reader.read_box(KEY, (0, 10, 0, 10))
+        replica = reader.replica.open(reader.store.identity, KEY, first.info.etag, first.info.size)
+        before = replica.present()
+        # several parts of the next phase succeed, then every request fails
+        seen_before = len(proxy.seen)
+        proxy.faults.extend(["ok"] * 3 + ["503"] * 400)
+        with pytest.raises(TransientFault, match="failed after 4 attempts"):
+            reader.read_box(KEY, BOX)
+        assert len(proxy.seen) > seen_before + 3
+        assert replica.present() == before  # nothing of the failed phase was recorded
+        proxy.faults.clear()
+        again = reader.read_box(KEY, BOX)
+    np.testing.assert_array_equal(again.data, expected(objects_root))
+
+
+def test_missing_objects_are_not_found(store, tmp_path):
+    reader = MosaicReader(store, Replica(tmp_path, 1 << 30), ReadOptions())
+    with pytest.raises(NotFoundFault, match="not found"):
+        reader.read_box("demo/mosaics/a/zz99999_00.fits.fz", (0, 1, 0, 1))
+
+
+def test_corrupt_tile_is_a_clear_error(demo_archive, tmp_path):
+    source = next(
+        p
+        for p in sorted(demo_archive.glob("mosaics/a/*.fz"))
+        if fitsio.read_header(str(p), ext=1)["ZCMPTYPE"] == "GZIP_1"
+    )
+    raw = bytearray(source.read_bytes())
+    image = locate_image(bytes(raw[:100_000]))
+    row = bytes(raw[slice(*image.descriptor_range(500))])
+    start, stop = image.heap_ranges(500, row)[0]
+    raw[start + 10 : stop - 10] = bytes(stop - start - 20)  # zero the middle of the stream
+    (tmp_path / "bad.fits.fz").write_bytes(bytes(raw))
+    reader = MosaicReader(LocalStore(tmp_path), Replica(tmp_path / "cache", 1 << 30), ReadOptions())
+    with pytest.raises(CorruptDataFault, match="bad.fits.fz: cannot decode box"):
+        reader.read_box("bad.fits.fz", (0, 100, 495, 505))
+    # other rows of the same object still read correctly
+    good = reader.read_box("bad.fits.fz", (0, 100, 0, 10)).data
+    np.testing.assert_array_equal(good, fitsio.read(str(source), ext=1)[0:10, 0:100])
