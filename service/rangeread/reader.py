@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,10 @@ from service.faults import CorruptDataFault, TransientFault
 from service.rangeread.fitsmeta import CompressedImage, FitsStructureError, Image, locate_image
 from service.rangeread.ranges import Range, coalesce, merge, split
 from service.rangeread.replica import Replica, ReplicaFile
+from service.settings import Settings
 from service.storage.base import FetchStats, ObjectInfo, ObjectStore, StaleObject
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,6 +267,7 @@ class MosaicReader:
             needed = merge(header + image.row_ranges(x0, x1, y0, y1))
             self._ensure(key, info, replica, needed, stats)
         data = self._decompress(key, replica, image, box, needed)
+        log.info("read %s box %s: %s", key, box, stats.as_dict())
         return BoxRead(data, info, stats, sum(b - a for a, b in needed))
 
     def _ensure(
@@ -298,3 +303,23 @@ class MosaicReader:
             raise
         except (OSError, ValueError, RuntimeError) as exc:
             raise CorruptDataFault(f"{key}: cannot decode box {box}: {exc}") from exc
+
+
+def read_options(settings: Settings) -> ReadOptions:
+    """Reading options from the ``[storage]`` and ``[cache]`` settings."""
+    st, cache = settings.storage, settings.cache
+    return ReadOptions(
+        concurrency=st.concurrency,
+        part_size=st.part_size,
+        max_gap=st.max_gap,
+        header_initial_bytes=st.header_initial_bytes,
+        stat_ttl_s=cache.stat_ttl_s,
+        memory_mosaics=cache.memory_mosaics,
+    )
+
+
+def open_reader(settings: Settings, store: ObjectStore) -> MosaicReader:
+    """A reader over ``store`` with the configured replica and options."""
+    cache = settings.cache
+    replica = Replica(cache.path(), cache.budget_bytes, poison=cache.poison_holes)
+    return MosaicReader(store, replica, read_options(settings))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 from service.storage.base import ObjectStore, RetryPolicy
 from service.storage.http import HttpStore
 from service.storage.local import LocalStore
@@ -46,4 +46,4 @@ def open_store(settings: Settings) -> ObjectStore:
         )
     if url.scheme in {"http", "https"}:
         return HttpStore(root, retry_policy(settings))
-    raise ValueError(f"archive root {root!r}: unsupported scheme {url.scheme!r}")
+    raise SettingsError(f"archive root {root!r}: unsupported scheme {url.scheme!r}")

@@ -1,0 +1,70 @@
+"""Choosing the store from settings, and each store's basic contract."""
+
+import boto3
+import pytest
+
+from service.faults import FatalFault, NotFoundFault
+from service.rangeread.reader import open_reader
+from service.settings import SettingsError, load_settings
+from service.storage import FetchStats, open_store
+from service.storage.http import HttpStore
+from service.storage.local import LocalStore
+from service.storage.s3 import S3Store
+
+
+def settings_for(root, **storage):
+    return load_settings(env={}, overrides={"archive": {"root": root}, "storage": storage})
+
+
+def test_store_follows_the_archive_root(tmp_path):
+    assert isinstance(open_store(settings_for(str(tmp_path))), LocalStore)
+    s3 = open_store(settings_for("s3://bucket/some/prefix", s3_endpoint_url="http://127.0.0.1:1"))
+    assert isinstance(s3, S3Store) and s3.identity == "s3://bucket/some/prefix"
+    assert isinstance(open_store(settings_for("https://example.org/plates")), HttpStore)
+    with pytest.raises(SettingsError, match="unsupported scheme 'ftp'"):
+        open_store(settings_for("ftp://example.org/plates"))
+
+
+def test_stat_head_and_whole_reads_agree(store, objects_root):
+    key = "variety/u8_rice_rows.fits.fz"
+    raw = (objects_root / key).read_bytes()
+    stats = FetchStats()
+    info = store.stat(key, stats)
+    assert info.size == len(raw) and info.etag
+    head, head_info = store.read_head(key, 5000, stats)
+    assert head == raw[:5000] and head_info == info
+    small, _ = store.read_head(key, len(raw) + 999, stats)
+    assert small == raw
+    assert store.read_range(key, 100, 3000, info.etag, stats) == raw[100:3000]
+    assert store.read_all(key, stats) == raw
+    assert stats.gets == 4 and stats.bytes_fetched == 5000 + 2 * len(raw) + 2900
+    with pytest.raises(NotFoundFault):
+        store.stat("variety/none.fits", stats)
+
+
+def test_unsigned_s3_access_to_public_objects(moto_server, s3_bucket, objects_root):
+    from tests.conftest import TEST_POLICY
+
+    store = S3Store(s3_bucket, "public", TEST_POLICY, endpoint_url=moto_server.url, unsigned=True)
+    raw = (objects_root / "variety/i16_plio.fits.fz").read_bytes()
+    owner = boto3.client("s3", endpoint_url=moto_server.url, region_name="us-east-1")
+    owner.put_object(Bucket=s3_bucket, Key="public/private.fits.fz", Body=raw)
+    owner.put_object(Bucket=s3_bucket, Key="public/open.fits.fz", Body=raw, ACL="public-read")
+    owner.close()
+    with pytest.raises(FatalFault, match="S3 refused 'private.fits.fz'.*403"):
+        store.read_all("private.fits.fz", FetchStats())  # anonymous, private: clear refusal
+    assert store.read_all("open.fits.fz", FetchStats()) == raw
+    store.close()
+
+
+def test_reader_from_settings_uses_the_configured_cache(tmp_path, demo_archive):
+    settings = load_settings(
+        env={},
+        overrides={
+            "archive": {"root": str(demo_archive)},
+            "cache": {"dir": str(tmp_path / "cache"), "poison_holes": True},
+        },
+    )
+    with open_reader(settings, open_store(settings)) as reader:
+        reader.read_box("mosaics/a/a03393_00.fits.fz", (0, 50, 0, 50))
+    assert list((tmp_path / "cache").glob("*.ranges"))
