@@ -30,8 +30,15 @@ test: $(BIN)/.installed-test
 lint: $(BIN)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: $(BIN)/.installed-test
+$(BIN)/.installed-bench: $(BIN)/.installed-test
+	$(BIN)/pip install --quiet -e '.[bench]'
+	command -v strace >/dev/null || (apt-get update -qq && apt-get install -y -qq strace)
+	touch $@
+
+## Benchmarks: print figures (see README); they assert nothing about speed
+bench: $(BIN)/.installed-bench
 	$(BIN)/python -m bench.demo_archive
+	$(BIN)/python -m bench.rangeread
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -125,6 +125,7 @@ class FaultProxy:
         self.faults: collections.deque[str] = collections.deque()
         self.always: str | None = None
         self.seen: list[tuple[str, str]] = []
+        self.bytes_out = 0
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -173,6 +174,7 @@ class FaultProxy:
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 self.wfile.write(data)
+                proxy.bytes_out += len(data)
                 conn.close()
 
             do_GET = do_HEAD = do_PUT = do_POST = _forward  # noqa: N815
