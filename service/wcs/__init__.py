@@ -1,1 +1,2 @@
-"""World coordinates of plate mosaics: solutions, and the stored-pixel frame."""
+"""World coordinates of plate mosaics: solutions from header files (TPV, SIP, TNX),
+and the rotation delta between a solution's pixel frame and the stored mosaic."""

@@ -1,0 +1,128 @@
+"""WCS solutions of a mosaic, read from its separate header file.
+
+Solution ``n`` (counted from 0) is alternate key ``A`` + n when the file holds several,
+the primary key when it holds one. ``-TAN`` with ``PVi_j`` terms is read as ``-TPV``
+(as DASCH writes it); ``-TAN-SIP`` is read with its inverse; IRAF ``-TNX`` is
+translated to an exactly equivalent ``-TPV`` by :mod:`service.cutout.tnx`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import re
+import warnings
+
+import numpy as np
+from astropy.io import fits
+from astropy.wcs import WCS, FITSFixedWarning
+
+from service.faults import CorruptDataFault, NotFoundFault
+from service.wcs.tnx import tnx_to_tpv_cards
+
+
+@dataclasses.dataclass(frozen=True)
+class Solution:
+    """One astrometric solution, in the pixel frame it was computed in.
+
+    Attributes
+    ----------
+    solnum
+        0-based solution number.
+    key
+        Alternate WCS letter ('' for the primary description).
+    wcs
+        The solution (distortions included), 0-based pixel convention in calls.
+    shape
+        (ny, nx) of the solution's pixel frame.
+    name
+        WCSNAME, if any.
+    """
+
+    solnum: int
+    key: str
+    wcs: WCS
+    shape: tuple[int, int]
+    name: str
+
+    def world_to_pixel(self, ra: np.ndarray, dec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """0-based solution-frame pixels of sky positions (degrees)."""
+        x, y = self.wcs.all_world2pix(ra, dec, 0, quiet=True)
+        return np.asarray(x), np.asarray(y)
+
+    def pixel_to_world(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sky positions (degrees) of 0-based solution-frame pixels."""
+        ra, dec = self.wcs.all_pix2world(x, y, 0)
+        return np.asarray(ra), np.asarray(dec)
+
+
+def _keys(header: fits.Header) -> list[str]:
+    letters = sorted({m[1] for k in header for m in [re.match(r"^CTYPE1([A-Z])$", k)] if m})
+    return letters if letters else [""]
+
+
+def _with_tpv(header: fits.Header, key: str) -> fits.Header:
+    """Copy of the header where solution ``key`` reads as TPV if DASCH wrote it as TAN."""
+    out = header.copy()
+    has_pv = any(re.match(rf"^PV[12]_\d+{key}$", k) for k in header)
+    for axis, base in ((1, "RA---"), (2, "DEC--")):
+        name = f"CTYPE{axis}{key}"
+        value = str(header.get(name, ""))
+        if value.endswith("-TAN") and has_pv:
+            out[name] = base + "TPV"
+        elif value.endswith("-TNX"):
+            return tnx_to_tpv_cards(header, key)
+    return out
+
+
+def parse_solutions(text: str) -> list[Solution]:
+    """Every solution of a header file's text.
+
+    Raises
+    ------
+    CorruptDataFault
+        If the header or one of its solutions cannot be read.
+    """
+    try:
+        header = fits.Header.fromstring(text)
+    except ValueError as exc:
+        raise CorruptDataFault(f"unreadable WCS header: {exc}") from exc
+    shape = (int(header.get("NAXIS2", 0)), int(header.get("NAXIS1", 0)))
+    solutions = []
+    for solnum, key in enumerate(_keys(header)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FITSFixedWarning)
+                wcs = WCS(_with_tpv(header, key), key=key or " ", relax=True)
+        except (ValueError, KeyError, MemoryError) as exc:
+            raise CorruptDataFault(f"WCS solution {solnum} ({key or 'primary'}): {exc}") from exc
+        if not wcs.has_celestial:
+            raise CorruptDataFault(f"WCS solution {solnum} has no celestial axes")
+        solutions.append(Solution(solnum, key, wcs, shape, str(header.get(f"WCSNAME{key}", ""))))
+    return solutions
+
+
+def read_header_file(data: bytes) -> str:
+    """Text of a header file, gzipped or not."""
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise CorruptDataFault(f"WCS header file is not ASCII text: {exc}") from exc
+
+
+def select(solutions: list[Solution], solnum: int) -> Solution:
+    """Solution ``solnum``.
+
+    Raises
+    ------
+    NotFoundFault
+        If there is no such solution.
+    """
+    if not 0 <= solnum < len(solutions):
+        raise NotFoundFault(
+            f"solution {solnum} does not exist (the mosaic has "
+            f"{len(solutions)}: 0-{len(solutions) - 1})"
+        )
+    return solutions[solnum]
