@@ -4,6 +4,8 @@ Subcommands
 -----------
 demo-archive [OUT_DIR]
     Generate a demo plate archive (default: the configured archive root).
+cutout OUT.fits --plate P --solution N --ra RA --dec DEC [--size PX ...]
+    Make one cutout from the configured archive (local or S3).
 """
 
 from __future__ import annotations
@@ -43,6 +45,48 @@ def _demo_archive(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cutout(args: argparse.Namespace, settings: Settings) -> int:
+    from service.cutout.engine import CutoutRequest, NoOverlap, open_engine
+    from service.cutout.grid import TargetGrid
+    from service.faults import Fault
+
+    defaults = settings.cutout
+    size = args.size or defaults.default_size
+    grid = TargetGrid(
+        args.ra,
+        args.dec,
+        size,
+        args.height or size,
+        args.scale or defaults.default_scale_arcsec,
+        args.rotation,
+        args.projection,
+    )
+    request = CutoutRequest(
+        args.plate, args.solution, grid, args.interpolation, args.native, args.mosaic
+    )
+    engine = open_engine(settings)
+    try:
+        result = engine.make(request)
+    except Fault as exc:
+        print(f"platecut: {exc.label}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.reader.close()
+    if isinstance(result, NoOverlap):
+        print(
+            f"platecut: position does not fall on plate {args.plate} "
+            f"(solution {args.solution}); nothing written",
+            file=sys.stderr,
+        )
+        return 3
+    Path(args.out).write_bytes(result.to_fits())
+    print(
+        f"wrote {args.out}: {result.data.shape[1]} x {result.data.shape[0]} px from "
+        f"{args.plate} solution {args.solution}; fetched {result.stats.as_dict()}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``platecut`` command."""
     parser = argparse.ArgumentParser(prog="platecut", description=__doc__.splitlines()[0])
@@ -61,6 +105,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="do nothing if the directory already holds an archive",
     )
     demo.set_defaults(handler=_demo_archive)
+    cut = sub.add_parser("cutout", help="make one cutout from the configured archive")
+    cut.add_argument("out", help="output FITS file")
+    cut.add_argument("--plate", required=True, help="plate identifier, e.g. a03393")
+    cut.add_argument("--solution", type=int, default=0, help="WCS solution (0-based)")
+    cut.add_argument("--mosaic", type=int, default=0, help="mosaic number")
+    cut.add_argument("--ra", type=float, required=True, help="centre RA, degrees")
+    cut.add_argument("--dec", type=float, required=True, help="centre Dec, degrees")
+    cut.add_argument("--size", type=int, help="width in px (default from settings)")
+    cut.add_argument("--height", type=int, help="height in px (default: square)")
+    cut.add_argument("--scale", type=float, help="arcsec per px (default from settings)")
+    cut.add_argument("--rotation", type=float, default=0.0, help="degrees east of north")
+    cut.add_argument("--projection", default="TAN", help="TAN, SIN, ARC, STG or ZEA")
+    cut.add_argument("--interpolation", default="bilinear", help="nearest, bilinear, bicubic")
+    cut.add_argument(
+        "--native",
+        action="store_true",
+        help="original mosaic pixels in the region's bounding box, no resampling",
+    )
+    cut.set_defaults(handler=_cutout)
     return parser
 
 

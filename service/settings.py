@@ -78,6 +78,18 @@ class CacheSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class CutoutSettings:
+    """Default target grid and the limits of one cutout."""
+
+    default_size: int
+    default_scale_arcsec: float
+    max_output_pixels: int
+    max_source_pixels: int
+    mapping_step: int
+    mapping_tolerance_px: float
+
+
+@dataclasses.dataclass(frozen=True)
 class DemoSettings:
     """Shape of the demo archive generated when the archive root is absent."""
 
@@ -102,6 +114,7 @@ class Settings:
     archive: ArchiveSettings
     storage: StorageSettings
     cache: CacheSettings
+    cutout: CutoutSettings
     demo: DemoSettings
     server: ServerSettings
 

@@ -16,7 +16,9 @@ from service.archive.layout import ExposureMeta, MosaicMeta, PlateMeta
 from service.cutout.grid import PROJECTIONS, TargetGrid
 from service.cutout.mapping import Mapping, map_pixels
 from service.faults import NotFoundFault, UsageFault
-from service.rangeread.reader import MosaicReader
+from service.rangeread.reader import MosaicReader, open_reader
+from service.settings import Settings
+from service.storage import open_store
 from service.storage.base import FetchStats
 from service.wcs.rotation import solution_to_stored
 from service.wcs.solutions import Solution, select
@@ -294,3 +296,15 @@ def _describe(
     header["INTERP"] = (interpolation, "resampling")
     header["ORIGIN"] = ("Platecut", "software")
     header["PCUTVER"] = (__version__, "Platecut version")
+
+
+def open_engine(settings: Settings) -> CutoutEngine:
+    """A cutout engine over the configured archive, store, replica and limits."""
+    store = open_store(settings)
+    c = settings.cutout
+    limits = CutoutLimits(
+        c.max_output_pixels, c.max_source_pixels, c.mapping_step, c.mapping_tolerance_px
+    )
+    return CutoutEngine(
+        ArchiveReader(store, settings.cache.stat_ttl_s), open_reader(settings, store), limits
+    )
