@@ -39,6 +39,7 @@ $(BIN)/.installed-bench: $(BIN)/.installed-test
 bench: $(BIN)/.installed-bench
 	$(BIN)/python -m bench.demo_archive
 	$(BIN)/python -m bench.rangeread
+	$(BIN)/python -m bench.cutout
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
+import time
 
 import numpy as np
 from astropy.io import fits
@@ -67,6 +68,7 @@ class CutoutResult:
     solution: Solution
     stats: FetchStats
     mapping: Mapping | None
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def to_fits(self) -> bytes:
         """The cutout as FITS bytes (one primary HDU)."""
@@ -145,6 +147,7 @@ class CutoutEngine:
         """
         self.check_request(request)
         stats = stats or FetchStats()
+        clock = time.perf_counter()
         plate = self.archive.plate(request.plate_id, stats)
         try:
             mosaic = plate.mosaic(request.mosnum)
@@ -161,12 +164,15 @@ class CutoutEngine:
             sx, sy = solution.world_to_pixel(ra, dec)
             return solution_to_stored(sx, sy, solution.shape, mosaic.rotation_delta)
 
+        timings = {"catalog_wcs": time.perf_counter() - clock}
+        clock = time.perf_counter()
         mapping = map_pixels(
             transform,
             request.grid.shape,
             self.limits.mapping_step,
             self.limits.mapping_tolerance_px,
         )
+        timings["mapping"] = time.perf_counter() - clock
         height, width = mosaic.height, mosaic.width
         inside = (
             (mapping.x >= -0.5)
@@ -185,6 +191,8 @@ class CutoutEngine:
         )
         self._check_source(box)
         pixels = self.reader.read_box(mosaic.object_key, box, stats=stats)
+        timings["fetch"], timings["decompress"] = pixels.fetch_s, pixels.decode_s
+        clock = time.perf_counter()
         data = _resample(
             pixels.data,
             box,
@@ -193,11 +201,12 @@ class CutoutEngine:
             (height, width),
             INTERPOLATIONS[request.interpolation],
         )
+        timings["interpolation"] = time.perf_counter() - clock
         header = grid_wcs.to_header()
         _describe(
             header, plate, mosaic, solution, exposure, pixels.info.etag, request.interpolation
         )
-        return CutoutResult(data, header, plate, solution, stats, mapping)
+        return CutoutResult(data, header, plate, solution, stats, mapping, timings)
 
     def _check_source(self, box: tuple[int, int, int, int]) -> None:
         x0, x1, y0, y1 = box

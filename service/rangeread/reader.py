@@ -62,6 +62,8 @@ class BoxRead:
     info: ObjectInfo
     stats: FetchStats
     minimum_bytes: int  # header + needed descriptor rows + needed tiles
+    fetch_s: float = 0.0  # planning and fetching
+    decode_s: float = 0.0  # cfitsio decompression
 
 
 class MosaicReader:
@@ -234,6 +236,7 @@ class MosaicReader:
     def _read_box(
         self, key: str, box: tuple[int, int, int, int], etag: str | None, stats: FetchStats
     ) -> BoxRead:
+        start = time.perf_counter()
         known = self._recall(key, etag)
         if known is not None:
             stats.add(memory_hits=1)
@@ -266,9 +269,13 @@ class MosaicReader:
         else:
             needed = merge(header + image.row_ranges(x0, x1, y0, y1))
             self._ensure(key, info, replica, needed, stats)
+        fetched = time.perf_counter()
         data = self._decompress(key, replica, image, box, needed)
+        decoded = time.perf_counter()
         log.info("read %s box %s: %s", key, box, stats.as_dict())
-        return BoxRead(data, info, stats, sum(b - a for a, b in needed))
+        return BoxRead(
+            data, info, stats, sum(b - a for a, b in needed), fetched - start, decoded - fetched
+        )
 
     def _ensure(
         self,
