@@ -252,9 +252,7 @@ class CutoutEngine:
         self._check_source(box)
         pixels = self.reader.read_box(mosaic.object_key, box, stats=stats)
         data = np.rot90(pixels.data, -(mosaic.rotation_delta // 90))
-        wcs = solution.wcs.deepcopy()
-        wcs.wcs.crpix = wcs.wcs.crpix - np.array([x0, y0])
-        header = wcs.to_header(relax=True)
+        header = solution.shifted_header(x0, y0)
         _describe(header, plate, mosaic, solution, exposure, pixels.info.etag, "none (native)")
         return CutoutResult(np.ascontiguousarray(data), header, plate, solution, stats, None)
 

@@ -3,7 +3,8 @@
 Solution ``n`` (counted from 0) is alternate key ``A`` + n when the file holds several,
 the primary key when it holds one. ``-TAN`` with ``PVi_j`` terms is read as ``-TPV``
 (as DASCH writes it); ``-TAN-SIP`` is read with its inverse; IRAF ``-TNX`` is
-translated to an exactly equivalent ``-TPV`` by :mod:`service.cutout.tnx`.
+translated to an exactly equivalent ``-TPV`` by :mod:`service.wcs.tnx`; IRAF ``-ZPX``
+is evaluated by :mod:`service.wcs.zpx`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from astropy.wcs import WCS, FITSFixedWarning
 
 from service.faults import CorruptDataFault, NotFoundFault
 from service.wcs.tnx import tnx_to_tpv_cards
+from service.wcs.zpx import ZpxModel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,19 +43,40 @@ class Solution:
 
     solnum: int
     key: str
-    wcs: WCS
+    wcs: WCS | None  # None for ZPX, which ``zpx`` evaluates
     shape: tuple[int, int]
     name: str
+    zpx: ZpxModel | None = None
 
     def world_to_pixel(self, ra: np.ndarray, dec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """0-based solution-frame pixels of sky positions (degrees)."""
+        if self.zpx is not None:
+            return self.zpx.world_to_pixel(ra, dec)
         x, y = self.wcs.all_world2pix(ra, dec, 0, quiet=True)
         return np.asarray(x), np.asarray(y)
 
     def pixel_to_world(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sky positions (degrees) of 0-based solution-frame pixels."""
+        if self.zpx is not None:
+            return self.zpx.pixel_to_world(x, y)
         ra, dec = self.wcs.all_pix2world(x, y, 0)
         return np.asarray(ra), np.asarray(dec)
+
+    def shifted_header(self, dx: int, dy: int) -> fits.Header:
+        """FITS cards of this solution for an image starting at pixel (dx, dy)."""
+        if self.zpx is not None:
+            header = fits.Header()
+            for card in self.zpx.header.cards:
+                if re.match(
+                    r"^(CTYPE|CRVAL|CRPIX|CD\d_|PV2_|WAT\d_|RADESYS|EQUINOX)", card.keyword
+                ):
+                    header.append(card)
+            header["CRPIX1"] = header["CRPIX1"] - dx
+            header["CRPIX2"] = header["CRPIX2"] - dy
+            return header
+        wcs = self.wcs.deepcopy()
+        wcs.wcs.crpix = wcs.wcs.crpix - np.array([dx, dy])
+        return wcs.to_header(relax=True)
 
 
 def _keys(header: fits.Header) -> list[str]:
@@ -90,6 +113,14 @@ def parse_solutions(text: str) -> list[Solution]:
     shape = (int(header.get("NAXIS2", 0)), int(header.get("NAXIS1", 0)))
     solutions = []
     for solnum, key in enumerate(_keys(header)):
+        if str(header.get(f"CTYPE1{key}", "")).endswith("-ZPX"):
+            if key:
+                raise CorruptDataFault("ZPX solutions are only read under the primary key")
+            zpx = ZpxModel(header)
+            solutions.append(
+                Solution(solnum, key, None, shape, str(header.get("WCSNAME", "")), zpx)
+            )
+            continue
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FITSFixedWarning)

@@ -199,3 +199,67 @@ def test_solution_selection_and_refusals(demo_archive):
         select(solutions, 2)
     with pytest.raises(CorruptDataFault, match="not ASCII"):
         read_header_file(b"\xff\xfe garbage")
+
+
+# --- ZPX -----------------------------------------------------------------------------------
+ZPN = {1: 1.0, 3: 0.08, 5: -0.01}
+
+
+def zpx_formula(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sky position from the ZPX definition: corrections, then ZPN by hand."""
+    u = x + 1 - CRPIX[0]
+    v = y + 1 - CRPIX[1]
+    xi0 = CD[0, 0] * u + CD[0, 1] * v
+    eta0 = CD[1, 0] * u + CD[1, 1] * v
+    xn = (2 * xi0 - (XR[0] + XR[1])) / (XR[1] - XR[0])
+    yn = (2 * eta0 - (YR[0] + YR[1])) / (YR[1] - YR[0])
+    corrections = []
+    for name in ("lngcor", "latcor"):
+        kind, _, _, _, coeffs = SURFACES[name]
+        basis = {1: chebyshev.chebval, 2: legendre.legval}[kind]
+        corrections.append(
+            sum(
+                c * basis(xn, np.eye(i + 1)[i]) * basis(yn, np.eye(j + 1)[j])
+                for (i, j), c in coeffs.items()
+            )
+        )
+    xi, eta = xi0 + corrections[0], eta0 + corrections[1]
+    r = np.radians(np.hypot(xi, eta))
+    phi = np.arctan2(xi, -eta)
+    w = r.copy()  # solve sum P_m w**m = r by Newton
+    for _ in range(50):
+        f = sum(p * w**m for m, p in ZPN.items()) - r
+        df = sum(m * p * w ** (m - 1) for m, p in ZPN.items())
+        w = w - f / df
+    theta = np.pi / 2 - w
+    d0 = np.radians(CRVAL[1])
+    dec = np.arcsin(np.sin(theta) * np.sin(d0) + np.cos(theta) * np.cos(d0) * np.cos(phi - np.pi))
+    ra = np.radians(CRVAL[0]) + np.arctan2(
+        -np.cos(theta) * np.sin(phi - np.pi),
+        np.sin(theta) * np.cos(d0) - np.cos(theta) * np.sin(d0) * np.cos(phi - np.pi),
+    )
+    return np.degrees(ra) % 360, np.degrees(dec)
+
+
+@pytest.mark.parametrize("in_wat", [False, True])
+def test_zpx_matches_the_formula(in_wat):
+    cards = base_cards("ZPX")
+    if in_wat:  # IRAF may give the ZPN parameters as projpN inside the WAT string
+        projp = " ".join(f"projp{m}={p!r}" for m, p in ZPN.items())
+        cards1, _ = wat_cards(1, "lngcor", 17)
+        cards1 = [f"WAT1_000= '{'wtype=zpx ' + projp}'".ljust(80)] + cards1
+    else:
+        cards += [card(f"PV2_{m}", p) for m, p in ZPN.items()]
+        cards1, _ = wat_cards(1, "lngcor", 17)
+    cards2, _ = wat_cards(2, "latcor", 17)
+    (solution,) = parse_solutions(header_text(cards + cards1 + cards2))
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(0, 2000, 400), rng.uniform(0, 1800, 400)
+    ra, dec = solution.pixel_to_world(x, y)
+    ref_ra, ref_dec = zpx_formula(x, y)
+    dra = ((ra - ref_ra + 180) % 360 - 180) * np.cos(np.radians(dec))
+    assert np.max(np.hypot(dra, dec - ref_dec)) * 3600 <= 1e-6
+    back_x, back_y = solution.world_to_pixel(ra, dec)
+    assert np.max(np.hypot(back_x - x, back_y - y)) < 1e-6
+    shifted = solution.shifted_header(100, 50)
+    assert shifted["CRPIX1"] == CRPIX[0] - 100 and shifted["CTYPE1"] == "RA---ZPX"
