@@ -6,6 +6,10 @@ demo-archive [OUT_DIR]
     Generate a demo plate archive (default: the configured archive root).
 cutout OUT.fits --plate P --solution N --ra RA --dec DEC [--size PX ...]
     Make one cutout from the configured archive (local or S3).
+catalog create
+    Create the catalog tables (SQLite file or DynamoDB table).
+ingest [--workers N] [--force]
+    Fill the catalog from the configured archive (local directory or S3 prefix).
 """
 
 from __future__ import annotations
@@ -87,6 +91,35 @@ def _cutout(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _catalog_create(args: argparse.Namespace, settings: Settings) -> int:
+    from service.catalog.factory import open_catalog
+
+    catalog = open_catalog(settings)
+    try:
+        catalog.create()
+    finally:
+        catalog.close()
+    print(f"catalog ready ({settings.catalog.backend})")
+    return 0
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from service.catalog.factory import open_catalog
+    from service.catalog.ingest import ingest
+    from service.storage import open_store
+
+    store, catalog = open_store(settings), open_catalog(settings)
+    try:
+        start = time.perf_counter()
+        report = ingest(store, catalog, settings.service, workers=args.workers, force=args.force)
+    finally:
+        catalog.close()
+        store.close()
+    print(report.summary())
+    print(f"in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``platecut`` command."""
     parser = argparse.ArgumentParser(prog="platecut", description=__doc__.splitlines()[0])
@@ -124,6 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="original mosaic pixels in the region's bounding box, no resampling",
     )
     cut.set_defaults(handler=_cutout)
+    cat = sub.add_parser("catalog", help="manage the exposure catalog")
+    cat_sub = cat.add_subparsers(dest="catalog_command", required=True)
+    cat_sub.add_parser("create", help="create the catalog tables").set_defaults(
+        handler=_catalog_create
+    )
+    ing = sub.add_parser("ingest", help="fill the catalog from the configured archive")
+    ing.add_argument("--workers", type=int, default=4, help="plates ingested in parallel")
+    ing.add_argument("--force", action="store_true", help="re-ingest unchanged plates too")
+    ing.set_defaults(handler=_ingest)
     return parser
 
 

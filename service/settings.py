@@ -33,7 +33,12 @@ class ServiceSettings:
     title: str
     description: str
     authority: str
+    ivo_path: str
     contact_email: str
+
+    def publisher_did(self, obs_id: str) -> str:
+        """The public identifier of an exposure solution: ``ivo://authority/path?obs_id``."""
+        return f"ivo://{self.authority}/{self.ivo_path}?{obs_id}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +83,23 @@ class CacheSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class CatalogSettings:
+    """Where the exposure catalog lives: one SQLite file, or a DynamoDB table."""
+
+    backend: str
+    sqlite_path: str
+    dynamodb_table: str
+    dynamodb_endpoint_url: str
+    dynamodb_region: str
+    max_attempts: int
+
+    def sqlite_file(self) -> Path:
+        """The SQLite file as an absolute path."""
+        path = Path(self.sqlite_path)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@dataclasses.dataclass(frozen=True)
 class CutoutSettings:
     """Default target grid and the limits of one cutout."""
 
@@ -114,6 +136,7 @@ class Settings:
     archive: ArchiveSettings
     storage: StorageSettings
     cache: CacheSettings
+    catalog: CatalogSettings
     cutout: CutoutSettings
     demo: DemoSettings
     server: ServerSettings

@@ -47,7 +47,7 @@ def _circumscribing_cone(region: Region) -> tuple[float, float, float]:
     if isinstance(region, Polygon):
         v = unit(*np.array(region.vertices).T)
     else:
-        span = (region.ra_max - region.ra_min) if not region.full_ra else 360.0
+        span = (region.ra_max - region.ra_min) % 360.0 if not region.full_ra else 360.0
         ras = region.ra_min + np.linspace(0, span, 37)
         decs = np.linspace(region.dec_min, region.dec_max, 19)
         grid_ra, grid_dec = np.meshgrid(ras, decs)

@@ -48,6 +48,7 @@ class SearchResult:
     rows: list[ExposureRecord]
     overflow: bool
     candidates: int  # rows read before the exact tests, for benchmarks
+    requests: dict[str, int] = dataclasses.field(default_factory=dict)  # backend calls
 
 
 def _within(value: float, intervals: tuple[Interval, ...]) -> bool:
@@ -74,7 +75,9 @@ def matches_attributes(row: ExposureRecord, query: ExposureQuery) -> bool:
     )
 
 
-def finish(candidates: list[ExposureRecord], query: ExposureQuery) -> SearchResult:
+def finish(
+    candidates: list[ExposureRecord], query: ExposureQuery, requests: dict[str, int] | None = None
+) -> SearchResult:
     """Apply the exact spatial test and the filters, order and cut at MAXREC."""
     unique = {row.obs_id: row for row in candidates}
     rows = [row for row in unique.values() if matches_attributes(row, query)]
@@ -88,4 +91,4 @@ def finish(candidates: list[ExposureRecord], query: ExposureQuery) -> SearchResu
     overflow = query.maxrec is not None and len(rows) > query.maxrec
     if overflow:
         rows = rows[: query.maxrec]
-    return SearchResult(rows, overflow, len(unique))
+    return SearchResult(rows, overflow, len(unique), requests or {})

@@ -41,6 +41,10 @@ class ObjectStore(Protocol):
         """Release connections."""
         ...
 
+    def list(self, prefix: str) -> list[str]:
+        """Keys under ``prefix``, sorted."""
+        ...
+
     def read_head(self, key: str, nbytes: int, stats: FetchStats) -> tuple[bytes, ObjectInfo]:
         """Return the first ``nbytes`` (fewer if the object is smaller) and the object's
         size and ETag, in one request."""

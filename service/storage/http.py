@@ -95,6 +95,16 @@ class HttpStore:
             get, self.policy, stats, f"GET {self.base_url}/{key} bytes {start}-{stop - 1}"
         )
 
+    def list(self, prefix: str) -> list[str]:
+        """HTTP has no listing: ingest from a local directory or S3 instead.
+
+        Raises
+        ------
+        FatalFault
+            Always.
+        """
+        raise FatalFault(f"{self.base_url}: an HTTP archive cannot be listed")
+
     def read_head(self, key: str, nbytes: int, stats: FetchStats) -> tuple[bytes, ObjectInfo]:
         """Return the first ``nbytes`` and the object's size and ETag: one ranged GET."""
 

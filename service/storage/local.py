@@ -56,6 +56,16 @@ class LocalStore:
             raise StaleObject(f"{key}: short read at {start}")
         return data
 
+    def list(self, prefix: str) -> list[str]:
+        """Keys under ``prefix`` (a folder), sorted."""
+        base = self._path(prefix) if prefix else self.root
+        if not base.is_dir():
+            return []
+        keys = []
+        for folder, _, names in os.walk(base, followlinks=True):
+            keys += [str((Path(folder) / n).relative_to(self.root)) for n in names]
+        return sorted(keys)
+
     def read_head(self, key: str, nbytes: int, stats: FetchStats) -> tuple[bytes, ObjectInfo]:
         """Return the first ``nbytes`` and the object's size and ETag."""
         info = self.stat(key)

@@ -148,6 +148,18 @@ class S3Store:
             f"GET {self.identity}/{key} bytes {start}-{stop - 1}",
         )
 
+    def list(self, prefix: str) -> list[str]:
+        """Keys under ``prefix``, relative to the store's prefix, sorted."""
+        keys = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+                keys += [item["Key"][strip:] for item in page.get("Contents", [])]
+        except Exception as exc:  # classified: not found, transient or refused
+            raise self._classify(exc, prefix) from exc
+        return sorted(keys)
+
     def read_head(self, key: str, nbytes: int, stats: FetchStats) -> tuple[bytes, ObjectInfo]:
         """Return the first ``nbytes`` and the object's size and ETag: one ranged GET."""
 

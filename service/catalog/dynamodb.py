@@ -1,0 +1,328 @@
+"""The catalog in one DynamoDB table (for cloud deployments).
+
+Items (partition key ``pk``, sort key ``sk``, all strings):
+
+* ``PLATE#<plate_id>`` / ``PLATE``: the plate record (``body``, JSON);
+* ``PLATE#<plate_id>`` / ``EXP#<obs_id>``: each exposure record (``body``) and the
+  index cells it was written under (``cells``), so that a re-ingest can remove them;
+* ``CELL#<order>#<cell>`` / ``<obs_id>``: one index item per HEALPix cell of a footprint;
+* ``PLATES`` / ``<plate_id>``: the plate directory (listing);
+* ``META`` / ``ORDERS``: the index orders in use (a number set).
+
+A region query becomes one ``Query`` per (order, cell) of the region, run
+concurrently, then ``BatchGetItem`` calls of up to 100 exposure keys, also concurrent;
+the exact tests of :mod:`service.catalog.query` follow. A plate and its exposures are
+written with one ``TransactWriteItems`` (atomic: no half-written plate) when they fit
+in 100 items. Throttling is retried by botocore's standard mode (``max_attempts``);
+unprocessed BatchGetItem keys are retried with backoff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+from botocore.config import Config
+
+from service.catalog.index import footprint_cells, region_cells
+from service.catalog.query import ExposureQuery, SearchResult, finish
+from service.catalog.records import ExposureRecord, PlateRecord
+from service.faults import TransientFault
+
+_TRANSACTION_LIMIT = 100
+
+
+def _exposure(body: str) -> ExposureRecord:
+    data = json.loads(body)
+    data["footprint"] = tuple(tuple(v) for v in data["footprint"])
+    return ExposureRecord(**data)
+
+
+def _plate_of(obs_id: str) -> str:
+    return obs_id.rsplit("m", 1)[0]
+
+
+class DynamoCatalog:
+    """A catalog in the DynamoDB table ``table``.
+
+    Parameters
+    ----------
+    table
+        Table name.
+    endpoint_url
+        A local endpoint (e.g. moto); empty for AWS.
+    region
+        AWS region.
+    max_attempts
+        botocore attempts per request (throttling is retried with backoff).
+    concurrency
+        Parallel requests of one query.
+    """
+
+    def __init__(
+        self,
+        table: str,
+        endpoint_url: str = "",
+        region: str = "us-east-1",
+        max_attempts: int = 8,
+        concurrency: int = 16,
+    ) -> None:
+        self.table = table
+        config = Config(
+            region_name=region,
+            max_pool_connections=concurrency,
+            retries={"max_attempts": max_attempts, "mode": "standard"},
+        )
+        self.client = boto3.session.Session().client(
+            "dynamodb", endpoint_url=endpoint_url or None, config=config
+        )
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="dynamodb")
+        self._counts_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the request threads and close connections."""
+        self._pool.shutdown(wait=True)
+        self.client.close()
+
+    def create(self) -> None:
+        """Create the table (on-demand capacity) if it does not exist, and wait for it."""
+        with contextlib.suppress(self.client.exceptions.ResourceInUseException):
+            self.client.create_table(
+                TableName=self.table,
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                KeySchema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+            )
+        self.client.get_waiter("table_exists").wait(TableName=self.table)
+
+    # -- writing ------------------------------------------------------------------------
+    def _old_items(self, plate_id: str) -> list[dict]:
+        items, start = [], None
+        while True:
+            kwargs = {"ExclusiveStartKey": start} if start else {}
+            reply = self.client.query(
+                TableName=self.table,
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": f"PLATE#{plate_id}"}},
+                **kwargs,
+            )
+            items += reply["Items"]
+            start = reply.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    def put_plate(self, plate: PlateRecord, exposures: list[ExposureRecord]) -> None:
+        """Insert or replace a plate and its exposures (one transaction when it fits)."""
+        pk = f"PLATE#{plate.plate_id}"
+        puts = [
+            {
+                "pk": {"S": pk},
+                "sk": {"S": "PLATE"},
+                "body": {"S": json.dumps(dataclasses.asdict(plate))},
+            },
+            {"pk": {"S": "PLATES"}, "sk": {"S": plate.plate_id}},
+        ]
+        new_keys, orders = set(), set()
+        for e in exposures:
+            order, cells = footprint_cells(e.footprint_vectors())
+            orders.add(order)
+            names = [f"{order}#{c}" for c in cells]
+            puts.append(
+                {
+                    "pk": {"S": pk},
+                    "sk": {"S": f"EXP#{e.obs_id}"},
+                    "body": {"S": json.dumps(dataclasses.asdict(e))},
+                    "cells": {"SS": names},
+                }
+            )
+            for name in names:
+                puts.append({"pk": {"S": f"CELL#{name}"}, "sk": {"S": e.obs_id}})
+                new_keys.add((f"CELL#{name}", e.obs_id))
+            new_keys.add((pk, f"EXP#{e.obs_id}"))
+        stale = []
+        for item in self._old_items(plate.plate_id):
+            sk = item["sk"]["S"]
+            if sk.startswith("EXP#"):
+                if (pk, sk) not in new_keys:
+                    stale.append((pk, sk))
+                for name in item.get("cells", {}).get("SS", []):
+                    if (f"CELL#{name}", sk[4:]) not in new_keys:
+                        stale.append((f"CELL#{name}", sk[4:]))
+        if orders:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": "META"}, "sk": {"S": "ORDERS"}},
+                UpdateExpression="ADD orders :o",
+                ExpressionAttributeValues={":o": {"NS": [str(o) for o in sorted(orders)]}},
+            )
+        actions = [{"Put": {"TableName": self.table, "Item": item}} for item in puts]
+        actions += [
+            {"Delete": {"TableName": self.table, "Key": {"pk": {"S": p}, "sk": {"S": s}}}}
+            for p, s in stale
+        ]
+        if len(actions) <= _TRANSACTION_LIMIT:
+            self.client.transact_write_items(TransactItems=actions)
+            return
+        # too large for one transaction: new items first, then the stale ones go
+        for start in range(0, len(actions), 25):
+            chunk = actions[start : start + 25]
+            requests = [
+                {"PutRequest": {"Item": a["Put"]["Item"]}}
+                if "Put" in a
+                else {"DeleteRequest": {"Key": a["Delete"]["Key"]}}
+                for a in chunk
+            ]
+            self._batch_write(requests)
+
+    def _batch_write(self, requests: list[dict]) -> None:
+        for attempt in range(10):
+            reply = self.client.batch_write_item(RequestItems={self.table: requests})
+            requests = reply.get("UnprocessedItems", {}).get(self.table, [])
+            if not requests:
+                return
+            time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
+        raise TransientFault("DynamoDB kept refusing writes (throttled)")
+
+    # -- reading ------------------------------------------------------------------------
+    def plate(self, plate_id: str) -> PlateRecord | None:
+        """One plate, or None."""
+        reply = self.client.get_item(
+            TableName=self.table, Key={"pk": {"S": f"PLATE#{plate_id}"}, "sk": {"S": "PLATE"}}
+        )
+        item = reply.get("Item")
+        return PlateRecord(**json.loads(item["body"]["S"])) if item else None
+
+    def plates(self) -> list[PlateRecord]:
+        """Every plate, in identifier order."""
+        ids, start = [], None
+        while True:
+            kwargs = {"ExclusiveStartKey": start} if start else {}
+            reply = self.client.query(
+                TableName=self.table,
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": "PLATES"}},
+                **kwargs,
+            )
+            ids += [item["sk"]["S"] for item in reply["Items"]]
+            start = reply.get("LastEvaluatedKey")
+            if not start:
+                break
+        keys = [{"pk": {"S": f"PLATE#{i}"}, "sk": {"S": "PLATE"}} for i in ids]
+        plates = [PlateRecord(**json.loads(item["body"]["S"])) for item in self._get_many(keys)]
+        return sorted(plates, key=lambda p: p.plate_id)
+
+    def exposure(self, obs_id: str) -> ExposureRecord | None:
+        """One exposure solution, or None."""
+        reply = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": f"PLATE#{_plate_of(obs_id)}"}, "sk": {"S": f"EXP#{obs_id}"}},
+        )
+        item = reply.get("Item")
+        return _exposure(item["body"]["S"]) if item else None
+
+    def orders(self) -> list[int]:
+        """Index orders in use."""
+        reply = self.client.get_item(
+            TableName=self.table, Key={"pk": {"S": "META"}, "sk": {"S": "ORDERS"}}
+        )
+        return sorted(int(o) for o in reply.get("Item", {}).get("orders", {}).get("NS", []))
+
+    def _count(self, counts: dict[str, int], name: str, n: int = 1) -> None:
+        with self._counts_lock:
+            counts[name] = counts.get(name, 0) + n
+
+    def _cell_ids(self, name: str, counts: dict[str, int]) -> list[str]:
+        ids, start = [], None
+        while True:
+            kwargs = {"ExclusiveStartKey": start} if start else {}
+            reply = self.client.query(
+                TableName=self.table,
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": f"CELL#{name}"}},
+                ProjectionExpression="sk",
+                **kwargs,
+            )
+            self._count(counts, "Query")
+            self._count(counts, "index_items", len(reply["Items"]))
+            ids += [item["sk"]["S"] for item in reply["Items"]]
+            start = reply.get("LastEvaluatedKey")
+            if not start:
+                return ids
+
+    def _get_batch(self, keys: list[dict], counts: dict[str, int]) -> list[dict]:
+        items = []
+        for attempt in range(10):
+            reply = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys}})
+            self._count(counts, "BatchGetItem")
+            got = reply["Responses"].get(self.table, [])
+            self._count(counts, "items", len(got))
+            items += got
+            keys = reply.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
+            if not keys:
+                return items
+            time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
+        raise TransientFault("DynamoDB kept leaving keys unprocessed (throttled)")
+
+    def _get_many(self, keys: list[dict], counts: dict[str, int] | None = None) -> list[dict]:
+        counts = {} if counts is None else counts
+        batches = [keys[i : i + 100] for i in range(0, len(keys), 100)]
+        return [
+            item
+            for got in self._pool.map(lambda b: self._get_batch(b, counts), batches)
+            for item in got
+        ]
+
+    def _scan(self, counts: dict[str, int]) -> list[dict]:
+        items, start = [], None
+        while True:
+            kwargs = {"ExclusiveStartKey": start} if start else {}
+            reply = self.client.scan(
+                TableName=self.table,
+                FilterExpression="begins_with(sk, :e)",
+                ExpressionAttributeValues={":e": {"S": "EXP#"}},
+                **kwargs,
+            )
+            self._count(counts, "Scan")
+            items += reply["Items"]
+            start = reply.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    def search(self, query: ExposureQuery) -> SearchResult:
+        """Exposures matching the query, ordered by observation date."""
+        counts: dict[str, int] = {}
+        if query.regions:
+            names = sorted(
+                {
+                    f"{order}#{cell}"
+                    for order in self.orders()
+                    for region in query.regions
+                    for cell in region_cells(region, order)
+                }
+            )
+            ids = {
+                i for got in self._pool.map(lambda n: self._cell_ids(n, counts), names) for i in got
+            }
+        elif query.ids:
+            ids = {i.rsplit("?", 1)[-1] for i in query.ids}
+        else:  # no region, no identifier: every exposure is a candidate (a Scan)
+            return finish(
+                [_exposure(item["body"]["S"]) for item in self._scan(counts)], query, counts
+            )
+        keys = [
+            {"pk": {"S": f"PLATE#{_plate_of(i)}"}, "sk": {"S": f"EXP#{i}"}} for i in sorted(ids)
+        ]
+        items = self._get_many(keys, counts)
+        return finish([_exposure(item["body"]["S"]) for item in items], query, counts)
