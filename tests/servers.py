@@ -49,7 +49,11 @@ class MotoServer:
     def stop(self) -> None:
         """Stop the server process."""
         self.proc.terminate()
-        self.proc.wait(timeout=20)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
 
 
 class _Threaded(http.server.ThreadingHTTPServer):

@@ -5,12 +5,16 @@ Items (partition key ``pk``, sort key ``sk``, all strings):
 * ``PLATE#<plate_id>`` / ``PLATE``: the plate record (``body``, JSON);
 * ``PLATE#<plate_id>`` / ``EXP#<obs_id>``: each exposure record (``body``) and the
   index cells it was written under (``cells``), so that a re-ingest can remove them;
-* ``CELL#<order>#<cell>`` / ``<obs_id>``: one index item per HEALPix cell of a footprint;
+* index items, one per HEALPix cell of a footprint: for cells coarser than
+  :data:`PARENT_ORDER`, ``CELL#<order>#<cell>`` / ``<obs_id>``; for the others, under
+  their parent cell at that order, ``PARENT#<parent>`` / ``<order>#<cell>#<obs_id>``, so
+  that one Query per parent finds every finer cell's items;
 * ``PLATES`` / ``<plate_id>``: the plate directory (listing);
 * ``META`` / ``ORDERS``: the index orders in use (a number set).
 
-A region query becomes one ``Query`` per (order, cell) of the region, run
-concurrently, then ``BatchGetItem`` calls of up to 100 exposure keys, also concurrent;
+A region query becomes one ``Query`` per coarse cell and one per parent cell that
+the region touches, run concurrently (index items outside the region's cells are
+dropped), then ``BatchGetItem`` calls of up to 100 exposure keys, also concurrent;
 the exact tests of :mod:`service.catalog.query` follow. A plate and its exposures are
 written with one ``TransactWriteItems`` (atomic: no half-written plate) when they fit
 in 100 items. Throttling is retried by botocore's standard mode (``max_attempts``);
@@ -36,6 +40,17 @@ from service.catalog.records import ExposureRecord, PlateRecord
 from service.faults import TransientFault
 
 _TRANSACTION_LIMIT = 100
+#: HEALPix order of the partitions holding finer index cells (1.8 degree cells)
+PARENT_ORDER = 5
+#: a region needing more index partitions than this is answered by a Scan instead
+SCAN_THRESHOLD = 400
+
+
+def _index_key(order: int, cell: int, obs_id: str) -> tuple[str, str]:
+    if order < PARENT_ORDER:
+        return f"CELL#{order}#{cell}", obs_id
+    parent = cell >> (2 * (order - PARENT_ORDER))
+    return f"PARENT#{parent}", f"{order}#{cell}#{obs_id}"
 
 
 def _exposure(body: str) -> ExposureRecord:
@@ -138,28 +153,31 @@ class DynamoCatalog:
         for e in exposures:
             order, cells = footprint_cells(e.footprint_vectors())
             orders.add(order)
-            names = [f"{order}#{c}" for c in cells]
             puts.append(
                 {
                     "pk": {"S": pk},
                     "sk": {"S": f"EXP#{e.obs_id}"},
                     "body": {"S": json.dumps(dataclasses.asdict(e))},
-                    "cells": {"SS": names},
+                    "cells": {"SS": [f"{order}#{c}" for c in cells]},
                 }
             )
-            for name in names:
-                puts.append({"pk": {"S": f"CELL#{name}"}, "sk": {"S": e.obs_id}})
-                new_keys.add((f"CELL#{name}", e.obs_id))
             new_keys.add((pk, f"EXP#{e.obs_id}"))
+            for cell in cells:
+                index_pk, index_sk = _index_key(order, cell, e.obs_id)
+                puts.append({"pk": {"S": index_pk}, "sk": {"S": index_sk}})
+                new_keys.add((index_pk, index_sk))
         stale = []
         for item in self._old_items(plate.plate_id):
             sk = item["sk"]["S"]
-            if sk.startswith("EXP#"):
-                if (pk, sk) not in new_keys:
-                    stale.append((pk, sk))
-                for name in item.get("cells", {}).get("SS", []):
-                    if (f"CELL#{name}", sk[4:]) not in new_keys:
-                        stale.append((f"CELL#{name}", sk[4:]))
+            if not sk.startswith("EXP#"):
+                continue
+            if (pk, sk) not in new_keys:
+                stale.append((pk, sk))
+            for name in item.get("cells", {}).get("SS", []):
+                order, cell = (int(v) for v in name.split("#"))
+                key = _index_key(order, cell, sk[4:])
+                if key not in new_keys:
+                    stale.append(key)
         if orders:
             self.client.update_item(
                 TableName=self.table,
@@ -243,23 +261,60 @@ class DynamoCatalog:
         with self._counts_lock:
             counts[name] = counts.get(name, 0) + n
 
-    def _cell_ids(self, name: str, counts: dict[str, int]) -> list[str]:
-        ids, start = [], None
+    def _index_items(self, partition: str, counts: dict[str, int]) -> list[str]:
+        """Sort keys of every index item in one partition."""
+        keys, start = [], None
         while True:
             kwargs = {"ExclusiveStartKey": start} if start else {}
             reply = self.client.query(
                 TableName=self.table,
                 KeyConditionExpression="pk = :p",
-                ExpressionAttributeValues={":p": {"S": f"CELL#{name}"}},
+                ExpressionAttributeValues={":p": {"S": partition}},
                 ProjectionExpression="sk",
                 **kwargs,
             )
             self._count(counts, "Query")
             self._count(counts, "index_items", len(reply["Items"]))
-            ids += [item["sk"]["S"] for item in reply["Items"]]
+            keys += [item["sk"]["S"] for item in reply["Items"]]
             start = reply.get("LastEvaluatedKey")
             if not start:
-                return ids
+                return keys
+
+    def _candidates(self, query: ExposureQuery, counts: dict[str, int]) -> set[str] | None:
+        """obs_ids indexed in the cells the query's regions touch (None: scan instead)."""
+        orders = self.orders()
+        wanted = {
+            order: {c for region in query.regions for c in region_cells(region, order)}
+            for order in orders
+        }
+        partitions = {
+            f"CELL#{order}#{cell}"
+            for order in orders
+            if order < PARENT_ORDER
+            for cell in wanted[order]
+        }
+        if any(order >= PARENT_ORDER for order in orders):
+            partitions |= {
+                f"PARENT#{cell}"
+                for region in query.regions
+                for cell in region_cells(region, PARENT_ORDER)
+            }
+        if len(partitions) > SCAN_THRESHOLD:
+            return None
+        ids = set()
+        for partition, keys in zip(
+            sorted(partitions),
+            self._pool.map(lambda p: self._index_items(p, counts), sorted(partitions)),
+            strict=True,
+        ):
+            if partition.startswith("CELL#"):
+                ids.update(keys)
+                continue
+            for key in keys:
+                order, cell, obs_id = key.split("#", 2)
+                if int(cell) in wanted.get(int(order), ()):
+                    ids.add(obs_id)
+        return ids
 
     def _get_batch(self, keys: list[dict], counts: dict[str, int]) -> list[dict]:
         items = []
@@ -304,20 +359,12 @@ class DynamoCatalog:
         """Exposures matching the query, ordered by observation date."""
         counts: dict[str, int] = {}
         if query.regions:
-            names = sorted(
-                {
-                    f"{order}#{cell}"
-                    for order in self.orders()
-                    for region in query.regions
-                    for cell in region_cells(region, order)
-                }
-            )
-            ids = {
-                i for got in self._pool.map(lambda n: self._cell_ids(n, counts), names) for i in got
-            }
+            ids = self._candidates(query, counts)
         elif query.ids:
             ids = {i.rsplit("?", 1)[-1] for i in query.ids}
-        else:  # no region, no identifier: every exposure is a candidate (a Scan)
+        else:
+            ids = None
+        if ids is None:  # no usable index: every exposure is a candidate (a Scan)
             return finish(
                 [_exposure(item["body"]["S"]) for item in self._scan(counts)], query, counts
             )

@@ -64,11 +64,38 @@ def _circumscribing_cone(region: Region) -> tuple[float, float, float]:
     return float(ra), float(dec), radius
 
 
+def _range_outline(box: Range) -> tuple[np.ndarray, np.ndarray]:
+    """A polygon enclosing the RA/Dec box: its edges sampled every <= 2 degrees, pushed
+    out by 0.05 degrees (chords between samples of a parallel bulge by less)."""
+    margin = 0.05
+    span = (box.ra_max - box.ra_min) % 360.0
+    low, high = box.dec_min - margin, box.dec_max + margin
+    stretch = margin / math.cos(math.radians(max(abs(low), abs(high))))
+    ras = np.linspace(
+        box.ra_min - stretch, box.ra_min + span + stretch, max(2, int(span / 2.0) + 2)
+    )
+    lon = np.concatenate([ras, ras[::-1]]) % 360.0
+    lat = np.concatenate([np.full(len(ras), low), np.full(len(ras), high)])
+    return lon, lat
+
+
 def region_cells(region: Region, order: int) -> list[int]:
     """Cells of ``order`` that may touch the region (a superset)."""
     ra, dec, radius = _circumscribing_cone(region)
     if radius >= 179.0:
         return list(range(12 * 4**order))
+    simple_range = (
+        isinstance(region, Range)
+        and not region.full_ra
+        and max(abs(region.dec_min), abs(region.dec_max)) < 88.0
+        and (region.ra_max - region.ra_min) % 360.0 < 180.0
+    )
+    if simple_range and radius > CELL_SIZE_DEG[order]:
+        lon, lat = _range_outline(region)
+        cells = polygon_search(
+            Longitude(lon * u.deg), Latitude(lat * u.deg), depth=order, flat=True
+        )[0]
+        return sorted({int(c) for c in cells})
     if isinstance(region, Polygon) and radius > CELL_SIZE_DEG[order]:
         v = np.array(region.vertices)
         cells = polygon_search(

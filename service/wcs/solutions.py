@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 from astropy.io import fits
+from astropy.utils.exceptions import AstropyUserWarning
 from astropy.wcs import WCS, FITSFixedWarning
 
 from service.faults import CorruptDataFault, NotFoundFault
@@ -107,7 +108,9 @@ def parse_solutions(text: str) -> list[Solution]:
         If the header or one of its solutions cannot be read.
     """
     try:
-        header = fits.Header.fromstring(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AstropyUserWarning)
+            header = fits.Header.fromstring(text)
     except ValueError as exc:
         raise CorruptDataFault(f"unreadable WCS header: {exc}") from exc
     shape = (int(header.get("NAXIS2", 0)), int(header.get("NAXIS1", 0)))

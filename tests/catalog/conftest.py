@@ -113,3 +113,13 @@ def synthetic_plates(n: int, seed: int = 0) -> list[tuple[PlateRecord, list[Expo
             mjd += 0.1
         out.append((plate, exposures))
     return out
+
+
+@pytest.fixture
+def engine_solutions(demo_archive):
+    """Solutions of a demo plate, read with the archive reader."""
+    from service.archive.access import ArchiveReader
+    from service.storage.local import LocalStore
+
+    reader = ArchiveReader(LocalStore(demo_archive))
+    return reader.solutions
