@@ -16,9 +16,10 @@ $(BIN)/.installed-test: $(BIN)/.installed-app
 	bash .ci/install-system-deps
 	touch $@
 
-## Install, generate the demo archive if absent, serve on http://127.0.0.1:8000
+## Install, generate the demo archive if absent, catalog it, serve on http://127.0.0.1:8000
 serve: $(BIN)/.installed-app
 	$(BIN)/platecut demo-archive --if-absent
+	$(BIN)/platecut ingest
 	exec $(BIN)/gunicorn -c conf/gunicorn.conf.py 'service:create_app()'
 
 ## Install the test dependencies (Python and Debian) and run every test

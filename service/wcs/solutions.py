@@ -127,6 +127,7 @@ def parse_solutions(text: str) -> list[Solution]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FITSFixedWarning)
+                warnings.simplefilter("ignore", AstropyUserWarning)
                 wcs = WCS(_with_tpv(header, key), key=key or " ", relax=True)
         except (ValueError, KeyError, MemoryError) as exc:
             raise CorruptDataFault(f"WCS solution {solnum} ({key or 'primary'}): {exc}") from exc
