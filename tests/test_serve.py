@@ -26,6 +26,8 @@ def test_make_serve_answers_and_lists_the_plates(demo_archive, tmp_path):
         **os.environ,
         "PLATECUT_SERVER_BIND": f"127.0.0.1:{port}",
         "PLATECUT_ARCHIVE_ROOT": str(demo_archive),
+        "PLATECUT_CATALOG_SQLITE_PATH": str(tmp_path / "catalog.sqlite"),
+        "PLATECUT_CACHE_DIR": str(tmp_path / "cache"),
     }
     with (tmp_path / "serve.log").open("w") as log:
         proc = subprocess.Popen(
@@ -49,7 +51,9 @@ def test_make_serve_answers_and_lists_the_plates(demo_archive, tmp_path):
         assert page.status_code == 200
         for plate in iter_local_plates(demo_archive):
             assert f"<td>{plate.plate_id}</td>" in page.text
-        assert "present at" in (tmp_path / "serve.log").read_text()  # archive not regenerated
+        log = (tmp_path / "serve.log").read_text()
+        assert "present at" in log  # the archive is not regenerated
+        assert "ingested 12 plates" in log and (tmp_path / "catalog.sqlite").exists()
         assert "gunicorn" in (tmp_path / "serve.log").read_text().lower()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
