@@ -27,6 +27,7 @@ CREATE INDEX IF NOT EXISTS exposures_plate ON exposures (plate_id);
 CREATE TABLE IF NOT EXISTS cells (
     ord INTEGER NOT NULL, cell INTEGER NOT NULL, obs_id TEXT NOT NULL,
     PRIMARY KEY (ord, cell, obs_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS cells_obs ON cells (obs_id);
 """
 _CHUNK = 900
 
