@@ -100,6 +100,33 @@ class DynamoCatalog:
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="dynamodb")
         self._counts_lock = threading.Lock()
 
+    def _pages(
+        self, operation: str, counts: dict[str, int] | None = None, **kwargs: object
+    ) -> list[dict]:
+        """Every item of a paginated Query or Scan."""
+        items, start = [], None
+        while True:
+            extra = {"ExclusiveStartKey": start} if start else {}
+            reply = getattr(self.client, operation)(TableName=self.table, **kwargs, **extra)
+            if counts is not None:
+                self._count(counts, "Query" if operation == "query" else "Scan")
+            items += reply["Items"]
+            start = reply.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    def _partition(
+        self, pk: str, counts: dict[str, int] | None = None, **kwargs: object
+    ) -> list[dict]:
+        """Every item of one partition."""
+        return self._pages(
+            "query",
+            counts,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": pk}},
+            **kwargs,
+        )
+
     def close(self) -> None:
         """Stop the request threads and close connections."""
         self._pool.shutdown(wait=True)
@@ -124,19 +151,7 @@ class DynamoCatalog:
 
     # -- writing ------------------------------------------------------------------------
     def _old_items(self, plate_id: str) -> list[dict]:
-        items, start = [], None
-        while True:
-            kwargs = {"ExclusiveStartKey": start} if start else {}
-            reply = self.client.query(
-                TableName=self.table,
-                KeyConditionExpression="pk = :p",
-                ExpressionAttributeValues={":p": {"S": f"PLATE#{plate_id}"}},
-                **kwargs,
-            )
-            items += reply["Items"]
-            start = reply.get("LastEvaluatedKey")
-            if not start:
-                return items
+        return self._partition(f"PLATE#{plate_id}")
 
     def put_plate(self, plate: PlateRecord, exposures: list[ExposureRecord]) -> None:
         """Insert or replace a plate and its exposures (one transaction when it fits)."""
@@ -224,19 +239,7 @@ class DynamoCatalog:
 
     def plates(self) -> list[PlateRecord]:
         """Every plate, in identifier order."""
-        ids, start = [], None
-        while True:
-            kwargs = {"ExclusiveStartKey": start} if start else {}
-            reply = self.client.query(
-                TableName=self.table,
-                KeyConditionExpression="pk = :p",
-                ExpressionAttributeValues={":p": {"S": "PLATES"}},
-                **kwargs,
-            )
-            ids += [item["sk"]["S"] for item in reply["Items"]]
-            start = reply.get("LastEvaluatedKey")
-            if not start:
-                break
+        ids = [item["sk"]["S"] for item in self._partition("PLATES")]
         keys = [{"pk": {"S": f"PLATE#{i}"}, "sk": {"S": "PLATE"}} for i in ids]
         plates = [PlateRecord(**json.loads(item["body"]["S"])) for item in self._get_many(keys)]
         return sorted(plates, key=lambda p: p.plate_id)
@@ -263,22 +266,9 @@ class DynamoCatalog:
 
     def _index_items(self, partition: str, counts: dict[str, int]) -> list[str]:
         """Sort keys of every index item in one partition."""
-        keys, start = [], None
-        while True:
-            kwargs = {"ExclusiveStartKey": start} if start else {}
-            reply = self.client.query(
-                TableName=self.table,
-                KeyConditionExpression="pk = :p",
-                ExpressionAttributeValues={":p": {"S": partition}},
-                ProjectionExpression="sk",
-                **kwargs,
-            )
-            self._count(counts, "Query")
-            self._count(counts, "index_items", len(reply["Items"]))
-            keys += [item["sk"]["S"] for item in reply["Items"]]
-            start = reply.get("LastEvaluatedKey")
-            if not start:
-                return keys
+        items = self._partition(partition, counts, ProjectionExpression="sk")
+        self._count(counts, "index_items", len(items))
+        return [item["sk"]["S"] for item in items]
 
     def _candidates(self, query: ExposureQuery, counts: dict[str, int]) -> set[str] | None:
         """obs_ids indexed in the cells the query's regions touch (None: scan instead)."""
@@ -340,20 +330,12 @@ class DynamoCatalog:
         ]
 
     def _scan(self, counts: dict[str, int]) -> list[dict]:
-        items, start = [], None
-        while True:
-            kwargs = {"ExclusiveStartKey": start} if start else {}
-            reply = self.client.scan(
-                TableName=self.table,
-                FilterExpression="begins_with(sk, :e)",
-                ExpressionAttributeValues={":e": {"S": "EXP#"}},
-                **kwargs,
-            )
-            self._count(counts, "Scan")
-            items += reply["Items"]
-            start = reply.get("LastEvaluatedKey")
-            if not start:
-                return items
+        return self._pages(
+            "scan",
+            counts,
+            FilterExpression="begins_with(sk, :e)",
+            ExpressionAttributeValues={":e": {"S": "EXP#"}},
+        )
 
     def search(self, query: ExposureQuery) -> SearchResult:
         """Exposures matching the query, ordered by observation date."""

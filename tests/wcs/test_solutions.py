@@ -108,8 +108,8 @@ def wat_cards(axis: int, name: str, digits: int) -> list[str]:
     return [f"WAT{axis}_{n + 1:03d}= '{c}'".ljust(80) for n, c in enumerate(chunks)], chunks
 
 
-def tnx_formula(x: np.ndarray, y: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sky position from the TNX definition, evaluated directly (coefficients as written)."""
+def corrected(x: np.ndarray, y: np.ndarray, digits: int = 17):  # noqa: ANN201
+    """Intermediate coordinates plus the TNX/ZPX correction surfaces, from their definition."""
     u = x + 1 - CRPIX[0]
     v = y + 1 - CRPIX[1]
     xi0 = CD[0, 0] * u + CD[0, 1] * v
@@ -118,14 +118,19 @@ def tnx_formula(x: np.ndarray, y: np.ndarray, digits: int) -> tuple[np.ndarray, 
     yn = (2 * eta0 - (YR[0] + YR[1])) / (YR[1] - YR[0])
     out = []
     for name in ("lngcor", "latcor"):
-        kind, xo, yo, xt, coeffs = SURFACES[name]
+        kind, _, _, _, coeffs = SURFACES[name]
         basis = {1: chebyshev.chebval, 2: legendre.legval}[kind]
         total = np.zeros_like(xn)
         for (i, j), c in coeffs.items():
             c = float(f"{c:.{digits}g}")
             total += c * basis(xn, np.eye(i + 1)[i]) * basis(yn, np.eye(j + 1)[j])
         out.append(total)
-    return _deproject(CRVAL, xi0 + out[0], eta0 + out[1])
+    return xi0 + out[0], eta0 + out[1]
+
+
+def tnx_formula(x: np.ndarray, y: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sky position from the TNX definition, evaluated directly (coefficients as written)."""
+    return _deproject(CRVAL, *corrected(x, y, digits))
 
 
 @pytest.mark.parametrize("digits", [17, 9, 6])
@@ -207,23 +212,7 @@ ZPN = {1: 1.0, 3: 0.08, 5: -0.01}
 
 def zpx_formula(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sky position from the ZPX definition: corrections, then ZPN by hand."""
-    u = x + 1 - CRPIX[0]
-    v = y + 1 - CRPIX[1]
-    xi0 = CD[0, 0] * u + CD[0, 1] * v
-    eta0 = CD[1, 0] * u + CD[1, 1] * v
-    xn = (2 * xi0 - (XR[0] + XR[1])) / (XR[1] - XR[0])
-    yn = (2 * eta0 - (YR[0] + YR[1])) / (YR[1] - YR[0])
-    corrections = []
-    for name in ("lngcor", "latcor"):
-        kind, _, _, _, coeffs = SURFACES[name]
-        basis = {1: chebyshev.chebval, 2: legendre.legval}[kind]
-        corrections.append(
-            sum(
-                c * basis(xn, np.eye(i + 1)[i]) * basis(yn, np.eye(j + 1)[j])
-                for (i, j), c in coeffs.items()
-            )
-        )
-    xi, eta = xi0 + corrections[0], eta0 + corrections[1]
+    xi, eta = corrected(x, y)
     r = np.radians(np.hypot(xi, eta))
     phi = np.arctan2(xi, -eta)
     w = r.copy()  # solve sum P_m w**m = r by Newton
