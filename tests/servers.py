@@ -120,14 +120,15 @@ class FaultProxy:
     ``faults`` is a queue consumed by GET requests: each entry is one of ``"ok"``,
     ``"503"``, ``"throttle"`` (S3 SlowDown), ``"stall"`` (sleep past the client's
     read timeout), ``"truncate"`` (send half the body, then close), ``"reset"``
-    (close without answering). An empty queue means ``"ok"``; ``always`` applies to
-    every request when set.
+    (close without answering), ``"dynamodb-throttle"`` (ProvisionedThroughputExceeded).
+    An empty queue means ``"ok"``; ``always`` applies to every request when set.
     """
 
     def __init__(self, upstream: str, stall_s: float = 3.0) -> None:
         host, port = upstream.removeprefix("http://").split(":")
         self.faults: collections.deque[str] = collections.deque()
         self.always: str | None = None
+        self.posts_too = False  # apply faults to POST requests (DynamoDB) as well
         self.seen: list[tuple[str, str]] = []
         self.bytes_out = 0
         proxy = self
@@ -142,12 +143,24 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 fault = "ok"
-                if self.command == "GET":
+                if self.command == "GET" or (self.command == "POST" and proxy.posts_too):
                     fault = proxy.always or (proxy.faults.popleft() if proxy.faults else "ok")
                 proxy.seen.append((self.command, fault))
                 if fault == "reset":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if fault == "dynamodb-throttle":
+                    payload = (
+                        b'{"__type":"com.amazonaws.dynamodb.v20120810#'
+                        b'ProvisionedThroughputExceededException","message":"injected"}'
+                    )
+                    self.send_response(400)
+                    self.send_header("Content-Type", "application/x-amz-json-1.0")
+                    self.send_header("x-amzn-ErrorType", "ProvisionedThroughputExceededException")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
                     return
                 if fault in {"503", "throttle"}:
                     code = "ServiceUnavailable" if fault == "503" else "SlowDown"

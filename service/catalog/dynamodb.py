@@ -25,19 +25,26 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from service.catalog.index import footprint_cells, region_cells
 from service.catalog.query import ExposureQuery, SearchResult, finish
 from service.catalog.records import ExposureRecord, PlateRecord
-from service.faults import TransientFault
+from service.faults import FatalFault, TransientFault
+
+T = TypeVar("T")
 
 _TRANSACTION_LIMIT = 100
 #: HEALPix order of the partitions holding finer index cells (1.8 degree cells)
@@ -57,6 +64,35 @@ def _exposure(body: str) -> ExposureRecord:
     data = json.loads(body)
     data["footprint"] = tuple(tuple(v) for v in data["footprint"])
     return ExposureRecord(**data)
+
+
+_THROTTLED = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+
+
+def _faults(method: Callable[..., T]) -> Callable[..., T]:
+    """Turn botocore errors into the service's faults (after botocore's own retries)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: object, **kwargs: object) -> T:
+        try:
+            return method(*args, **kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in _THROTTLED:
+                raise TransientFault(
+                    f"DynamoDB is throttling or failing ({code}); retries exhausted"
+                ) from exc
+            raise FatalFault(f"DynamoDB refused the request: {code}") from exc
+        except (BotoConnectionError, HTTPClientError) as exc:
+            raise TransientFault(f"DynamoDB unreachable: {exc}") from exc
+
+    return wrapper
 
 
 def _plate_of(obs_id: str) -> str:
@@ -132,6 +168,7 @@ class DynamoCatalog:
         self._pool.shutdown(wait=True)
         self.client.close()
 
+    @_faults
     def create(self) -> None:
         """Create the table (on-demand capacity) if it does not exist, and wait for it."""
         with contextlib.suppress(self.client.exceptions.ResourceInUseException):
@@ -153,6 +190,7 @@ class DynamoCatalog:
     def _old_items(self, plate_id: str) -> list[dict]:
         return self._partition(f"PLATE#{plate_id}")
 
+    @_faults
     def put_plate(self, plate: PlateRecord, exposures: list[ExposureRecord]) -> None:
         """Insert or replace a plate and its exposures (one transaction when it fits)."""
         pk = f"PLATE#{plate.plate_id}"
@@ -229,6 +267,7 @@ class DynamoCatalog:
         raise TransientFault("DynamoDB kept refusing writes (throttled)")
 
     # -- reading ------------------------------------------------------------------------
+    @_faults
     def plate(self, plate_id: str) -> PlateRecord | None:
         """One plate, or None."""
         reply = self.client.get_item(
@@ -237,6 +276,7 @@ class DynamoCatalog:
         item = reply.get("Item")
         return PlateRecord(**json.loads(item["body"]["S"])) if item else None
 
+    @_faults
     def plates(self) -> list[PlateRecord]:
         """Every plate, in identifier order."""
         ids = [item["sk"]["S"] for item in self._partition("PLATES")]
@@ -244,6 +284,7 @@ class DynamoCatalog:
         plates = [PlateRecord(**json.loads(item["body"]["S"])) for item in self._get_many(keys)]
         return sorted(plates, key=lambda p: p.plate_id)
 
+    @_faults
     def exposure(self, obs_id: str) -> ExposureRecord | None:
         """One exposure solution, or None."""
         reply = self.client.get_item(
@@ -337,6 +378,7 @@ class DynamoCatalog:
             ExpressionAttributeValues={":e": {"S": "EXP#"}},
         )
 
+    @_faults
     def search(self, query: ExposureQuery) -> SearchResult:
         """Exposures matching the query, ordered by observation date."""
         counts: dict[str, int] = {}

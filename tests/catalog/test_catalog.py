@@ -178,3 +178,30 @@ def test_both_backends_give_identical_results(moto_server, tmp_path):
 @pytest.mark.parametrize("bad", [Circle(10, 10, 1)])
 def test_empty_catalog_finds_nothing(catalog, bad):
     assert catalog.search(ExposureQuery(regions=(bad,))).rows == []
+
+
+def test_dynamodb_throttling_is_retried(moto_server, tmp_path):
+    from service.catalog.dynamodb import DynamoCatalog
+    from service.faults import TransientFault
+    from tests.servers import FaultProxy
+
+    proxy = FaultProxy(moto_server.url)
+    proxy.posts_too = True
+    catalog = DynamoCatalog("platecut-throttled", endpoint_url=proxy.url, max_attempts=6)
+    try:
+        catalog.create()
+        plate, exposures = PLATES[1]
+        proxy.faults.extend(["dynamodb-throttle"] * 3)
+        catalog.put_plate(plate, exposures)
+        assert proxy.seen.count(("POST", "dynamodb-throttle")) == 3
+        proxy.faults.extend(["dynamodb-throttle"] * 4)
+        region = Circle(exposures[0].ra, exposures[0].dec, 0.1)
+        found = catalog.search(ExposureQuery(regions=(region,)))
+        assert exposures[0].obs_id in {r.obs_id for r in found.rows}
+        proxy.always = "dynamodb-throttle"
+        with pytest.raises(TransientFault, match="DynamoDB is throttling"):
+            catalog.search(ExposureQuery(regions=(region,)))
+    finally:
+        proxy.always = None
+        catalog.close()
+        proxy.stop()
