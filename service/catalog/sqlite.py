@@ -1,9 +1,11 @@
 """The catalog in one SQLite file (the embedded default): WAL mode, safe for many readers.
 
 Tables: ``plates`` and ``exposures`` hold each record as JSON beside the columns used
-for lookups; ``cells (ord, cell, obs_id)`` indexes every exposure by the HEALPix cells
-its footprint touches. A region query reads the candidates of the region's cells at
-every order in use, then applies the shared exact tests of :mod:`service.catalog.query`.
+for lookups, and each footprint as packed unit vectors; ``cells (ord, cell, obs_id)``
+indexes every exposure by the HEALPix cells its footprint touches, ``orders`` lists the
+orders in use. A region query reads the candidates' footprints in the region's cells at
+every order in use, runs the exact test on them all at once, decodes only the matches
+and applies the shared filters of :mod:`service.catalog.query`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import numpy as np
+
+from service.catalog.geometry import intersects
 from service.catalog.index import footprint_cells, region_cells
 from service.catalog.query import ExposureQuery, SearchResult, finish
 from service.catalog.records import ExposureRecord, PlateRecord
@@ -22,7 +27,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS plates (plate_id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS exposures (
     obs_id TEXT PRIMARY KEY, plate_id TEXT NOT NULL, series TEXT NOT NULL,
-    t_min REAL NOT NULL, body TEXT NOT NULL);
+    t_min REAL NOT NULL, footprint BLOB NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (ord INTEGER PRIMARY KEY);
 CREATE INDEX IF NOT EXISTS exposures_plate ON exposures (plate_id);
 CREATE TABLE IF NOT EXISTS cells (
     ord INTEGER NOT NULL, cell INTEGER NOT NULL, obs_id TEXT NOT NULL,
@@ -78,7 +84,14 @@ class SqliteCatalog:
         for e in exposures:
             order, ids = footprint_cells(e.footprint_vectors())
             rows.append(
-                (e.obs_id, e.plate_id, e.series, e.t_min, json.dumps(dataclasses.asdict(e)))
+                (
+                    e.obs_id,
+                    e.plate_id,
+                    e.series,
+                    e.t_min,
+                    e.footprint_vectors().astype("<f8").tobytes(),
+                    json.dumps(dataclasses.asdict(e)),
+                )
             )
             cells += [(order, cell, e.obs_id) for cell in ids]
         db = self._db()
@@ -93,8 +106,11 @@ class SqliteCatalog:
                 "INSERT OR REPLACE INTO plates VALUES (?, ?)",
                 (plate.plate_id, json.dumps(dataclasses.asdict(plate))),
             )
-            db.executemany("INSERT INTO exposures VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO exposures VALUES (?, ?, ?, ?, ?, ?)", rows)
             db.executemany("INSERT OR IGNORE INTO cells VALUES (?, ?, ?)", cells)
+            db.executemany(
+                "INSERT OR IGNORE INTO orders VALUES (?)", [(o,) for o in {c[0] for c in cells}]
+            )
 
     def plate(self, plate_id: str) -> PlateRecord | None:
         """One plate, or None."""
@@ -117,27 +133,53 @@ class SqliteCatalog:
 
     def orders(self) -> list[int]:
         """Index orders in use."""
-        return [o for (o,) in self._db().execute("SELECT DISTINCT ord FROM cells")]
+        return [o for (o,) in self._db().execute("SELECT ord FROM orders ORDER BY ord")]
+
+    def _spatial(self, query: ExposureQuery) -> tuple[list[str], int]:
+        """Bodies of the exposures whose footprint meets a region (exact test on the
+        stored unit vectors, before any record is decoded)."""
+        db = self._db()
+        found: dict[str, bytes] = {}
+        for order in self.orders():
+            cells = sorted({c for region in query.regions for c in region_cells(region, order)})
+            for start in range(0, len(cells), _CHUNK):
+                chunk = cells[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    db.execute(
+                        "SELECT e.obs_id, e.footprint FROM cells c JOIN exposures e "
+                        f"ON e.obs_id = c.obs_id WHERE c.ord = ? AND c.cell IN ({marks})",
+                        (order, *chunk),
+                    )
+                )
+        if not found:
+            return [], 0
+        ids = list(found)
+        polys = np.frombuffer(b"".join(found.values()), "<f8").reshape(len(ids), -1, 3)
+        keep = np.zeros(len(ids), bool)
+        for region in query.regions:
+            keep |= intersects(polys, region)
+        hits = [i for i, k in zip(ids, keep, strict=True) if k]
+        bodies = []
+        for start in range(0, len(hits), _CHUNK):
+            chunk = hits[start : start + _CHUNK]
+            bodies += [
+                b
+                for (b,) in db.execute(
+                    f"SELECT body FROM exposures WHERE obs_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            ]
+        return bodies, len(found)
 
     def search(self, query: ExposureQuery) -> SearchResult:
         """Exposures matching the query, ordered by observation date."""
         db = self._db()
-        bodies: list[str] = []
         if query.regions:
-            for order in self.orders():
-                cells = sorted({c for region in query.regions for c in region_cells(region, order)})
-                for start in range(0, len(cells), _CHUNK):
-                    chunk = cells[start : start + _CHUNK]
-                    marks = ",".join("?" * len(chunk))
-                    bodies += [
-                        b
-                        for (b,) in db.execute(
-                            "SELECT e.body FROM cells c JOIN exposures e ON e.obs_id = c.obs_id "
-                            f"WHERE c.ord = ? AND c.cell IN ({marks})",
-                            (order, *chunk),
-                        )
-                    ]
-        elif query.ids:
+            bodies, candidates = self._spatial(query)
+            result = finish([_exposure(b) for b in bodies], dataclasses.replace(query, regions=()))
+            return dataclasses.replace(result, candidates=candidates)
+        if query.ids:
             ids = [i.rsplit("?", 1)[-1] for i in query.ids]
             marks = ",".join("?" * len(ids))
             bodies = [
