@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import ConvexHull
 
-from service.catalog.geometry import angle, is_convex, orient, radec
+from service.catalog.geometry import angle, is_convex, orient, radec, unit
 from service.catalog.records import FOOTPRINT_VERTICES
 from service.wcs.solutions import Solution
 
@@ -32,8 +32,6 @@ def footprint(solution: Solution) -> tuple[np.ndarray, tuple[float, float], floa
     ys = np.concatenate([np.full(4, -0.5), -0.5 + t * ny, np.full(4, ny - 0.5), ny - 0.5 - t * ny])
     ra, dec = solution.pixel_to_world(xs, ys)
     cra, cdec = solution.pixel_to_world(np.array([(nx - 1) / 2]), np.array([(ny - 1) / 2]))
-    from service.catalog.geometry import unit
-
     centre = unit(float(cra[0]), float(cdec[0]))
     points = unit(ra, dec)
     # gnomonic projection about the centre for a planar hull

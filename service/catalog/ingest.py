@@ -18,6 +18,7 @@ import numpy as np
 from service.archive.layout import LayoutError, PlateMeta, plate_from_json
 from service.catalog.base import Catalog
 from service.catalog.footprint import footprint
+from service.catalog.geometry import angle, unit
 from service.catalog.records import ExposureRecord, PlateRecord, obs_id
 from service.faults import Fault
 from service.settings import ServiceSettings
@@ -48,8 +49,6 @@ def _scale_arcsec(solution: Solution) -> float:
     x = np.array([nx / 2, nx / 2 + 1, nx / 2])
     y = np.array([ny / 2, ny / 2, ny / 2 + 1])
     ra, dec = solution.pixel_to_world(x, y)
-    from service.catalog.geometry import angle, unit
-
     v = unit(ra, dec)
     return float(np.degrees(angle(v[0], v[1:]).mean()) * 3600.0)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import fitsio
 import numpy as np
 import pytest
@@ -10,9 +12,10 @@ from service.faults import CorruptDataFault, NotFoundFault, TransientFault
 from service.rangeread.fitsmeta import locate_image
 from service.rangeread.reader import MosaicReader, ReadOptions
 from service.rangeread.replica import Replica
-from service.storage.base import FetchStats, RetryPolicy
+from service.storage.base import FetchStats
 from service.storage.local import LocalStore
 from service.storage.s3 import S3Store
+from tests.conftest import TEST_POLICY
 from tests.servers import FaultProxy
 
 KEY = "demo/mosaics/a/a03393_00.fits.fz"
@@ -27,13 +30,7 @@ def proxy(moto_server, s3_bucket):
 
 
 def reader_via(proxy: FaultProxy, cache, part_size: int = 8 << 20) -> MosaicReader:
-    policy = RetryPolicy(
-        max_attempts=4,
-        backoff_base_s=0.01,
-        backoff_max_s=0.05,
-        connect_timeout_s=2.0,
-        read_timeout_s=0.7,
-    )
+    policy = dataclasses.replace(TEST_POLICY, read_timeout_s=0.7)  # shorter than a stall
     store = S3Store("platecut-test", "", policy, endpoint_url=proxy.url)
     return MosaicReader(
         store, Replica(cache, 1 << 32, poison=True), ReadOptions(concurrency=4, part_size=part_size)
