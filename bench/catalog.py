@@ -10,7 +10,7 @@ Query requests (= index partitions touched), index items read and BatchGetItem
 requests. The DynamoDB figures are counted from the same index (keys and partitions
 as ``service.catalog.dynamodb`` writes them), not measured on AWS.
 
-Run: ``.venv/bin/python -m bench.catalog [--plates 430000]``.
+Run: ``.venv/bin/python -m bench.catalog [--plates 430000] [--db var/bench/catalog.sqlite]``.
 """
 
 from __future__ import annotations
@@ -133,27 +133,39 @@ def _count(db, order: int, cells: list[int]) -> int:  # noqa: ANN001
     return total
 
 
+def build(catalog: SqliteCatalog, n: int, path: Path) -> None:
+    """Ingest the synthetic archive and print how long it took."""
+    start = time.perf_counter()
+    n_exp = 0
+    for plate, exposures in plates(n):
+        catalog.put_plate(plate, exposures)
+        n_exp += len(exposures)
+    built = time.perf_counter() - start
+    print(
+        f"SQLite: {n:,} plates, {n_exp:,} exposure solutions ingested in "
+        f"{built:.0f} s ({n / built:.0f} plates/s), "
+        f"{path.stat().st_size / 1e6:.0f} MB (without the WAL)\n"
+    )
+
+
 def main() -> None:
     """Build the catalog, run the queries, print Markdown tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plates", type=int, default=430_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--db", type=Path, help="keep the SQLite file here and reuse it if it exists"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        catalog = SqliteCatalog(Path(tmp) / "catalog.sqlite")
+        path = args.db or Path(tmp) / "catalog.sqlite"
+        reuse = path.exists()
+        catalog = SqliteCatalog(path)
         catalog.create()
-        start = time.perf_counter()
-        n_exp = 0
-        for plate, exposures in plates(args.plates):
-            catalog.put_plate(plate, exposures)
-            n_exp += len(exposures)
-        built = time.perf_counter() - start
-        size = (Path(tmp) / "catalog.sqlite").stat().st_size
-        print(
-            f"SQLite: {args.plates:,} plates, {n_exp:,} exposure solutions ingested in "
-            f"{built:.0f} s ({args.plates / built:.0f} plates/s), "
-            f"{size / 1e6:.0f} MB (without the WAL)\n"
-        )
+        if reuse:
+            print(f"SQLite: reusing {path}\n")
+        else:
+            build(catalog, args.plates, path)
         orders = catalog.orders()
         rng = np.random.default_rng(1)
         print(

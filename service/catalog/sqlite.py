@@ -1,7 +1,8 @@
 """The catalog in one SQLite file (the embedded default): WAL mode, safe for many readers.
 
-Tables: ``plates`` and ``exposures`` hold each record as JSON beside the columns used
-for lookups, and each footprint as packed unit vectors; ``cells (ord, cell, obs_id)``
+Tables: ``plates`` holds each plate as JSON; ``exposures`` holds one column per record
+field and each footprint twice, packed: unit vectors for the exact test and RA/Dec
+for the record; ``cells (ord, cell, obs_id)``
 indexes every exposure by the HEALPix cells its footprint touches, ``orders`` lists the
 orders in use. A region query reads the candidates' footprints in the region's cells at
 every order in use, runs the exact test on them all at once, decodes only the matches
@@ -23,11 +24,14 @@ from service.catalog.index import footprint_cells, region_cells
 from service.catalog.query import ExposureQuery, SearchResult, finish
 from service.catalog.records import ExposureRecord, PlateRecord
 
-SCHEMA = """
+SCHEMA_VERSION = 2  # bump when the tables change
+_COLUMNS = [f.name for f in dataclasses.fields(ExposureRecord) if f.name != "footprint"]
+_FP = [f.name for f in dataclasses.fields(ExposureRecord)].index("footprint")
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS plates (plate_id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS exposures (
-    obs_id TEXT PRIMARY KEY, plate_id TEXT NOT NULL, series TEXT NOT NULL,
-    t_min REAL NOT NULL, footprint BLOB NOT NULL, body TEXT NOT NULL);
+    {", ".join(_COLUMNS)}, footprint BLOB NOT NULL, radec BLOB NOT NULL,
+    PRIMARY KEY (obs_id));
 CREATE TABLE IF NOT EXISTS orders (ord INTEGER PRIMARY KEY);
 CREATE INDEX IF NOT EXISTS exposures_plate ON exposures (plate_id);
 CREATE TABLE IF NOT EXISTS cells (
@@ -35,13 +39,19 @@ CREATE TABLE IF NOT EXISTS cells (
     PRIMARY KEY (ord, cell, obs_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS cells_obs ON cells (obs_id);
 """
+_SELECT = f"SELECT {', '.join(_COLUMNS)}, radec FROM exposures"
 _CHUNK = 900
 
 
-def _exposure(body: str) -> ExposureRecord:
-    data = json.loads(body)
-    data["footprint"] = tuple(tuple(v) for v in data["footprint"])
-    return ExposureRecord(**data)
+def _exposures(rows: list[tuple]) -> list[ExposureRecord]:
+    """Records from ``_SELECT`` rows (footprints decoded for all rows at once)."""
+    if not rows:
+        return []
+    corners = np.frombuffer(b"".join(r[-1] for r in rows), "<f8").reshape(len(rows), -1, 2)
+    return [
+        ExposureRecord(*row[:_FP], tuple(map(tuple, fp)), *row[_FP:-1])
+        for row, fp in zip(rows, corners.tolist(), strict=True)
+    ]
 
 
 class SqliteCatalog:
@@ -66,8 +76,13 @@ class SqliteCatalog:
         return db
 
     def create(self) -> None:
-        """Create the tables (idempotent)."""
+        """Create the tables (idempotent). A catalog written by an older schema is
+        dropped: it is derived from the archive, and ``platecut ingest`` refills it."""
         with self._db() as db:
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                for table in ("cells", "orders", "exposures", "plates"):
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -85,12 +100,9 @@ class SqliteCatalog:
             order, ids = footprint_cells(e.footprint_vectors())
             rows.append(
                 (
-                    e.obs_id,
-                    e.plate_id,
-                    e.series,
-                    e.t_min,
+                    *(getattr(e, name) for name in _COLUMNS),
                     e.footprint_vectors().astype("<f8").tobytes(),
-                    json.dumps(dataclasses.asdict(e)),
+                    np.asarray(e.footprint, "<f8").tobytes(),
                 )
             )
             cells += [(order, cell, e.obs_id) for cell in ids]
@@ -106,7 +118,9 @@ class SqliteCatalog:
                 "INSERT OR REPLACE INTO plates VALUES (?, ?)",
                 (plate.plate_id, json.dumps(dataclasses.asdict(plate))),
             )
-            db.executemany("INSERT INTO exposures VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(
+                f"INSERT INTO exposures VALUES ({','.join('?' * (len(_COLUMNS) + 2))})", rows
+            )
             db.executemany("INSERT OR IGNORE INTO cells VALUES (?, ?, ?)", cells)
             db.executemany(
                 "INSERT OR IGNORE INTO orders VALUES (?)", [(o,) for o in {c[0] for c in cells}]
@@ -126,17 +140,15 @@ class SqliteCatalog:
 
     def exposure(self, obs_id: str) -> ExposureRecord | None:
         """One exposure solution, or None."""
-        row = (
-            self._db().execute("SELECT body FROM exposures WHERE obs_id = ?", (obs_id,)).fetchone()
-        )
-        return _exposure(row[0]) if row else None
+        rows = self._db().execute(f"{_SELECT} WHERE obs_id = ?", (obs_id,)).fetchall()
+        return _exposures(rows)[0] if rows else None
 
     def orders(self) -> list[int]:
         """Index orders in use."""
         return [o for (o,) in self._db().execute("SELECT ord FROM orders ORDER BY ord")]
 
-    def _spatial(self, query: ExposureQuery) -> tuple[list[str], int]:
-        """Bodies of the exposures whose footprint meets a region (exact test on the
+    def _spatial(self, query: ExposureQuery) -> tuple[list[ExposureRecord], int]:
+        """Records of the exposures whose footprint meets a region (exact test on the
         stored unit vectors, before any record is decoded)."""
         db = self._db()
         found: dict[str, bytes] = {}
@@ -160,32 +172,24 @@ class SqliteCatalog:
         for region in query.regions:
             keep |= intersects(polys, region)
         hits = [i for i, k in zip(ids, keep, strict=True) if k]
-        bodies = []
-        for start in range(0, len(hits), _CHUNK):
-            chunk = hits[start : start + _CHUNK]
-            bodies += [
-                b
-                for (b,) in db.execute(
-                    f"SELECT body FROM exposures WHERE obs_id IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-            ]
-        return bodies, len(found)
+        return self._by_ids(hits), len(found)
+
+    def _by_ids(self, ids: list[str]) -> list[ExposureRecord]:
+        db, rows = self._db(), []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows += db.execute(f"{_SELECT} WHERE obs_id IN ({marks})", chunk).fetchall()
+        return _exposures(rows)
 
     def search(self, query: ExposureQuery) -> SearchResult:
         """Exposures matching the query, ordered by observation date."""
-        db = self._db()
         if query.regions:
-            bodies, candidates = self._spatial(query)
-            result = finish([_exposure(b) for b in bodies], dataclasses.replace(query, regions=()))
+            records, candidates = self._spatial(query)
+            result = finish(records, dataclasses.replace(query, regions=()))
             return dataclasses.replace(result, candidates=candidates)
         if query.ids:
-            ids = [i.rsplit("?", 1)[-1] for i in query.ids]
-            marks = ",".join("?" * len(ids))
-            bodies = [
-                b
-                for (b,) in db.execute(f"SELECT body FROM exposures WHERE obs_id IN ({marks})", ids)
-            ]
+            records = self._by_ids([i.rsplit("?", 1)[-1] for i in query.ids])
         else:
-            bodies = [b for (b,) in db.execute("SELECT body FROM exposures")]
-        return finish([_exposure(b) for b in bodies], query)
+            records = _exposures(self._db().execute(_SELECT).fetchall())
+        return finish(records, query)
