@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response, request
 
 from service import errors
 from service.settings import PROJECT_ROOT, Settings, load_settings
-from service.web import landing
+from service.web import context, datalink, files, landing, registry, sia1, sia2, soda, vosi
 
 TEMPLATES = PROJECT_ROOT / "votable_templates"
 
@@ -34,6 +34,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask("service", template_folder=str(Path(TEMPLATES)))
     app.config["PLATECUT_SETTINGS"] = settings
-    app.register_blueprint(landing.blueprint)
+    context.init_app(app, settings)
+    for module in (landing, sia2, sia1, soda, datalink, files, vosi, registry):
+        app.register_blueprint(module.blueprint)
     errors.init_app(app)
+    app.after_request(_cors)
     return app
+
+
+def _cors(response: Response) -> Response:
+    """Let browser clients (Aladin Lite) call every endpoint from any origin."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "Content-Disposition, Content-Length"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+            "Access-Control-Request-Headers", "Content-Type"
+        )
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response

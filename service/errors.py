@@ -1,29 +1,62 @@
 """The one place where faults become HTTP responses.
 
-A user's mistake is logged at INFO; an unexpected error at ERROR with its
-traceback, and the client only sees a generic message, never a traceback.
+* SODA (``soda`` blueprint): text/plain starting with the SODA error word.
+* Other IVOA endpoints: a DALI VOTable error document (``QUERY_STATUS`` ERROR,
+  message starting with the DALI fault word).
+* Everything else: text/plain.
+
+Status: usage 400, not found 404, transient 503 (with Retry-After), server 500. A
+user's mistake is logged at INFO; a server fault at ERROR with its traceback, and the
+client sees a generic message, never a traceback.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
+
+from service.faults import FatalFault, Fault
+from service.vo.votable import error_response
+
+#: blueprints that answer errors as DALI VOTable documents
+VOTABLE_BLUEPRINTS = frozenset({"sia2", "sia1", "datalink", "vosi"})
+RETRY_AFTER_S = 5
+
+
+def _respond(label: str, dali_label: str, message: str, status: int) -> Response:
+    if request.blueprint in VOTABLE_BLUEPRINTS:
+        response = error_response(f"{dali_label}: {message}", status)
+    else:
+        response = Response(f"{label}: {message}\n", status=status, mimetype="text/plain")
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+def _fault(exc: Fault) -> Response:
+    if isinstance(exc, FatalFault) or exc.status >= 500 and exc.status != 503:
+        current_app.logger.error("server fault: %s", exc, exc_info=exc)
+    else:
+        current_app.logger.info("%s (%s %s): %s", exc.label, request.method, request.path, exc)
+    return _respond(exc.label, exc.dali_label, str(exc), exc.status)
 
 
 def _http_error(exc: HTTPException) -> Response:
-    return Response(f"{exc.name}: {exc.description}\n", status=exc.code, mimetype="text/plain")
+    label = "UsageError" if exc.code and exc.code < 500 else "Error"
+    dali = "NotFoundFault" if exc.code == 404 else "UsageFault"
+    response = _respond(label, dali, f"{exc.name}: {exc.description}", exc.code or 500)
+    if exc.code == 405:
+        response.headers["Allow"] = ", ".join(getattr(exc, "valid_methods", None) or [])
+    return response
 
 
 def _unexpected(exc: Exception) -> Response:
-    from flask import current_app
-
     current_app.logger.error("unexpected error", exc_info=exc)
-    return Response(
-        "Internal server error: the fault was logged.\n", status=500, mimetype="text/plain"
-    )
+    return _respond("Error", "FatalFault", "internal server error; the fault was logged", 500)
 
 
 def init_app(app: Flask) -> None:
     """Install the error handlers on the app (not a blueprint, which misses routing 404s)."""
+    app.register_error_handler(Fault, _fault)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

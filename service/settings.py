@@ -34,6 +34,7 @@ class ServiceSettings:
     description: str
     authority: str
     ivo_path: str
+    publisher: str
     contact_email: str
 
     def publisher_did(self, obs_id: str) -> str:
@@ -112,6 +113,17 @@ class CutoutSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class VoSettings:
+    """Limits and addresses of the IVOA endpoints."""
+
+    base_url: str  # public URL of the service root; empty: taken from each request
+    default_maxrec: int
+    max_maxrec: int
+    max_ids: int  # identifiers in one DataLink request
+    registry_updated: str  # ISO date of the VOResource record's last change
+
+
+@dataclasses.dataclass(frozen=True)
 class DemoSettings:
     """Shape of the demo archive generated when the archive root is absent."""
 
@@ -138,6 +150,7 @@ class Settings:
     cache: CacheSettings
     catalog: CatalogSettings
     cutout: CutoutSettings
+    vo: VoSettings
     demo: DemoSettings
     server: ServerSettings
 

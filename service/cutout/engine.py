@@ -20,7 +20,7 @@ from service.faults import NotFoundFault, UsageFault
 from service.rangeread.reader import MosaicReader, open_reader
 from service.settings import Settings
 from service.storage import open_store
-from service.storage.base import FetchStats
+from service.storage.base import FetchStats, ObjectStore
 from service.wcs.rotation import solution_to_stored
 from service.wcs.solutions import Solution, select
 
@@ -305,9 +305,9 @@ def _describe(
     header["PCUTVER"] = (__version__, "Platecut version")
 
 
-def open_engine(settings: Settings) -> CutoutEngine:
+def open_engine(settings: Settings, store: ObjectStore | None = None) -> CutoutEngine:
     """A cutout engine over the configured archive, store, replica and limits."""
-    store = open_store(settings)
+    store = store or open_store(settings)
     c = settings.cutout
     limits = CutoutLimits(
         c.max_output_pixels, c.max_source_pixels, c.mapping_step, c.mapping_tolerance_px

@@ -1,0 +1,125 @@
+"""DataLink 1.1 {links}: the rows for one exposure solution, and an error row for an
+identifier that cannot be resolved (the document as a whole still succeeds)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from service.catalog.records import ExposureRecord
+from service.faults import Fault
+from service.vo.votable import Field, text
+
+DATALINK_LINKS = "ivo://ivoa.net/std/DataLink#links-1.1"
+
+FIELDS = (
+    text("ID", "Identifier of the dataset", "meta.id;meta.main"),
+    text("access_url", "Link", "meta.ref.url"),
+    text("service_def", "Service descriptor to call", "meta.ref"),
+    text("error_message", "Why the link could not be made", "meta.code.error"),
+    text("semantics", "What the link is, from the DataLink vocabulary", "meta.code"),
+    text("description", "What the link is, for people", "meta.note"),
+    text("content_type", "MIME type of the linked content", "meta.code.mime"),
+    Field(
+        "content_length",
+        "long",
+        "Size of the linked content",
+        "phys.size;meta.file",
+        unit="byte",
+        null="-1",
+    ),
+    text("content_qualifier", "Product type of the linked content", "meta.code.class"),
+    text("local_semantics", "Finer link type of this service", "meta.code"),
+)
+
+
+def file_url(base: str, key: str) -> str:
+    """Where the service serves an archive object."""
+    return f"{base}/files/{quote(key)}"
+
+
+def rows(
+    identifier: str,
+    exposure: ExposureRecord,
+    base: str,
+    sizes: dict[str, int | Fault],
+) -> list[tuple]:
+    """#this, #cutout and #auxiliary rows of one exposure solution.
+
+    Parameters
+    ----------
+    sizes
+        Object key -> size in bytes, or the fault met reading it.
+    """
+
+    def link(key: str, semantics: str, description: str, mime: str, qualifier: str) -> tuple:
+        size = sizes[key]
+        if isinstance(size, Fault):
+            return (
+                identifier,
+                None,
+                None,
+                f"{size.dali_label}: {size}",
+                semantics,
+                description,
+                None,
+                -1,
+                None,
+                None,
+            )
+        return (
+            identifier,
+            file_url(base, key),
+            None,
+            None,
+            semantics,
+            description,
+            mime,
+            size,
+            qualifier,
+            None,
+        )
+
+    return [
+        link(
+            exposure.object_key,
+            "#this",
+            f"Full mosaic of plate {exposure.plate_id} (fpack tile-compressed FITS)",
+            "application/fits",
+            "#image",
+        ),
+        (
+            identifier,
+            None,
+            "soda-sync",
+            None,
+            "#cutout",
+            f"Cutout on a common sky grid with solution {exposure.solnum} (SODA)",
+            "application/fits",
+            -1,
+            "#image",
+            None,
+        ),
+        link(
+            exposure.header_key,
+            "#auxiliary",
+            "WCS header file with every exposure solution of the mosaic (gzip FITS header)",
+            "application/gzip",
+            "",
+        ),
+    ]
+
+
+def error_row(identifier: str, fault: Fault) -> tuple:
+    """The row for an identifier that could not be resolved."""
+    return (
+        identifier,
+        None,
+        None,
+        f"{fault.dali_label}: {fault}",
+        None,
+        None,
+        None,
+        -1,
+        None,
+        None,
+    )

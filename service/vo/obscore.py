@@ -1,0 +1,240 @@
+"""ObsCore 1.1 columns of discovery rows, and the values of one exposure solution.
+
+Names, units, UCDs and utypes follow the ObsCore 1.1 TAP_SCHEMA tables (appendix C);
+the ``plate_id``..``exposure_num`` columns after them are Platecut's own. Constant
+columns describe what every plate of a photographic archive is: an image, astrometrically
+calibrated (calib_level 2), one optical band (em_min/em_max below), no polarisation.
+"""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import quote
+
+from service.catalog.records import ExposureRecord
+from service.vo.votable import Field, text
+
+DATALINK_MIME = "application/x-votable+xml;content=datalink"
+DATAPRODUCT_TYPE = "image"
+CALIB_LEVEL = 2
+# The catalog holds no emulsion or filter: every plate is listed as 350-700 nm (blue
+# to red-sensitive emulsions), so BAND constraints overlapping it match.
+EM_MIN, EM_MAX = 3.5e-7, 7.0e-7
+INSTRUMENT = "photographic plate"
+FORMATS = ("image/fits", "application/fits", DATALINK_MIME, "all")
+
+_D = "obscore:"
+
+
+def _double(name: str, description: str, unit: str, ucd: str, utype: str) -> Field:
+    return Field(name, "double", description, ucd, _D + utype, unit)
+
+
+def _long(name: str, description: str, ucd: str, utype: str = "", unit: str = "") -> Field:
+    return Field(name, "long", description, ucd, _D + utype if utype else "", unit, null="-1")
+
+
+FIELDS = (
+    text(
+        "dataproduct_type",
+        "Data product type",
+        "meta.code.class",
+        _D + "ObsDataset.dataProductType",
+    ),
+    Field(
+        "calib_level",
+        "int",
+        "Calibration level (2: WCS solution applied)",
+        "meta.code;obs.calib",
+        _D + "ObsDataset.calibLevel",
+    ),
+    text("obs_collection", "Plate series", "meta.id", _D + "DataID.collection"),
+    text(
+        "obs_id",
+        "Exposure solution: <plate>m<mosaic>s<solution>",
+        "meta.id",
+        _D + "DataID.observationID",
+    ),
+    text(
+        "obs_publisher_did",
+        "IVOA publisher dataset identifier",
+        "meta.ref.ivoid",
+        _D + "Curation.publisherDID",
+    ),
+    text(
+        "access_url",
+        "DataLink document of this exposure solution",
+        "meta.ref.url",
+        _D + "Access.reference",
+    ),
+    text("access_format", "Format of access_url", "meta.code.mime", _D + "Access.format"),
+    _long(
+        "access_estsize",
+        "Size of the uncompressed 16-bit mosaic",
+        "phys.size;meta.file",
+        "Access.size",
+        "kbyte",
+    ),
+    text("target_name", "Target (not recorded for plates)", "meta.id;src", _D + "Target.name"),
+    _double(
+        "s_ra",
+        "RA of the exposure centre (ICRS)",
+        "deg",
+        "pos.eq.ra",
+        "Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1",
+    ),
+    _double(
+        "s_dec",
+        "Dec of the exposure centre (ICRS)",
+        "deg",
+        "pos.eq.dec",
+        "Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C2",
+    ),
+    _double(
+        "s_fov",
+        "Diameter of a circle containing the footprint",
+        "deg",
+        "phys.angSize;instr.fov",
+        "Char.SpatialAxis.Coverage.Bounds.Extent.diameter",
+    ),
+    text(
+        "s_region",
+        "Footprint of the solution over the mosaic (STC-S)",
+        "pos.outline;obs.field",
+        _D + "Char.SpatialAxis.Coverage.Support.Area",
+        xtype="adql:REGION",
+    ),
+    _double(
+        "s_resolution",
+        "Pixel scale (no PSF measurement in the catalog)",
+        "arcsec",
+        "pos.angResolution",
+        "Char.SpatialAxis.Resolution.Refval.value",
+    ),
+    _long("s_xel1", "Mosaic width", "meta.number", "Char.SpatialAxis.numBins1"),
+    _long("s_xel2", "Mosaic height", "meta.number", "Char.SpatialAxis.numBins2"),
+    _double(
+        "t_min",
+        "Exposure start",
+        "d",
+        "time.start;obs.exposure",
+        "Char.TimeAxis.Coverage.Bounds.Limits.StartTime",
+    ),
+    _double(
+        "t_max",
+        "Exposure end",
+        "d",
+        "time.end;obs.exposure",
+        "Char.TimeAxis.Coverage.Bounds.Limits.StopTime",
+    ),
+    _double(
+        "t_exptime",
+        "Exposure time",
+        "s",
+        "time.duration;obs.exposure",
+        "Char.TimeAxis.Coverage.Support.Extent",
+    ),
+    _double(
+        "t_resolution",
+        "Time resolution (the exposure time)",
+        "s",
+        "time.resolution",
+        "Char.TimeAxis.Resolution.Refval.value",
+    ),
+    _long("t_xel", "Time bins", "meta.number", "Char.TimeAxis.numBins"),
+    _double(
+        "em_min",
+        "Shortest wavelength (assumed, see README)",
+        "m",
+        "em.wl;stat.min",
+        "Char.SpectralAxis.Coverage.Bounds.Limits.LoLimit",
+    ),
+    _double(
+        "em_max",
+        "Longest wavelength (assumed, see README)",
+        "m",
+        "em.wl;stat.max",
+        "Char.SpectralAxis.Coverage.Bounds.Limits.HiLimit",
+    ),
+    _double(
+        "em_res_power",
+        "Spectral resolving power (none)",
+        "",
+        "spect.resolution",
+        "Char.SpectralAxis.Resolution.ResolPower.refVal",
+    ),
+    _long("em_xel", "Spectral bins", "meta.number", "Char.SpectralAxis.numBins"),
+    text("o_ucd", "What the pixels measure", "meta.ucd", _D + "Char.ObservableAxis.ucd"),
+    text(
+        "pol_states",
+        "Polarisation states (none)",
+        "meta.code;phys.polarization",
+        _D + "Char.PolarizationAxis.stateList",
+    ),
+    _long("pol_xel", "Polarisation bins (none)", "meta.number", "Char.PolarizationAxis.numBins"),
+    text(
+        "facility_name", "Telescope", "meta.id;instr.tel", _D + "Provenance.ObsConfig.Facility.name"
+    ),
+    text(
+        "instrument_name",
+        "Instrument",
+        "meta.id;instr",
+        _D + "Provenance.ObsConfig.Instrument.name",
+    ),
+    text("plate_id", "Plate identifier", "meta.id"),
+    _long("mosnum", "Mosaic number of the scan", "meta.number"),
+    _long("solnum", "WCS solution number in the header file (0: primary)", "meta.number"),
+    _long("exposure_num", "Exposure number on the plate", "meta.number"),
+    text("date_obs", "Exposure start (ISO 8601, UTC)", "time.start", xtype="timestamp"),
+)
+
+
+def s_region(record: ExposureRecord) -> str:
+    """The footprint as an STC-S polygon (what Aladin Lite draws)."""
+    return "POLYGON ICRS " + " ".join(f"{ra:.6f} {dec:.6f}" for ra, dec in record.footprint)
+
+
+def datalink_url(base: str, record: ExposureRecord) -> str:
+    """The DataLink {links} URL of one exposure solution."""
+    return f"{base}/datalink/links?ID={quote(record.publisher_did, safe='')}"
+
+
+def row(record: ExposureRecord, base: str) -> tuple:
+    """The values of :data:`FIELDS` for one exposure solution."""
+    return (
+        DATAPRODUCT_TYPE,
+        CALIB_LEVEL,
+        record.series,
+        record.obs_id,
+        record.publisher_did,
+        datalink_url(base, record),
+        DATALINK_MIME,
+        math.ceil(record.width * record.height * 2 / 1024),
+        None,
+        record.ra,
+        record.dec,
+        record.fov_deg,
+        s_region(record),
+        record.pixel_scale_arcsec,
+        record.width,
+        record.height,
+        record.t_min,
+        record.t_max,
+        record.exptime_s,
+        record.exptime_s,
+        1,
+        EM_MIN,
+        EM_MAX,
+        None,
+        1,
+        "phot.count",
+        None,
+        -1,
+        record.telescope,
+        INSTRUMENT,
+        record.plate_id,
+        record.mosnum,
+        record.solnum,
+        record.exposure,
+        record.date_obs,
+    )

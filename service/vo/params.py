@@ -1,0 +1,245 @@
+"""VO request parameters: collected case-insensitively, parsed once into typed values.
+
+Every parser is a pure function that names the parameter and echoes the (shortened)
+input when it refuses it, e.g. ``Field POS: Invalid CIRCLE: 'CIRCLE 12 13' (need
+exactly three numbers)``. Depends only on :mod:`service.faults` and the catalog's
+geometry types.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from service.catalog.geometry import (
+    Circle,
+    Polygon,
+    Range,
+    Region,
+    is_convex,
+    orient,
+    unit,
+)
+from service.faults import MultiValuedParamNotSupported, UsageFault
+
+Interval = tuple[float, float]
+_SHOW = 60  # characters of a bad value echoed in a message
+
+
+def _show(value: str) -> str:
+    return repr(value if len(value) <= _SHOW else value[:_SHOW] + "...")
+
+
+class Params:
+    """Parameters of one request (query string and form body together), names folded
+    to upper case; values keep their order.
+
+    Parameters
+    ----------
+    pairs
+        (name, value) pairs as received.
+    """
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._values: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self._values.setdefault(name.upper(), []).append(value)
+
+    def __contains__(self, name: str) -> bool:
+        return name.upper() in self._values
+
+    def names(self) -> list[str]:
+        """Names present (upper case)."""
+        return list(self._values)
+
+    def all(self, name: str) -> list[str]:
+        """Every value of ``name`` (empty values dropped)."""
+        return [v for v in self._values.get(name.upper(), []) if v.strip()]
+
+    def one(self, name: str, default: str | None = None, endpoint: str = "") -> str | None:
+        """The single value of ``name``, or ``default``.
+
+        Raises
+        ------
+        MultiValuedParamNotSupported
+            If the parameter was given more than once.
+        """
+        values = self.all(name)
+        if len(values) > 1:
+            where = f"; use {endpoint}" if endpoint else ""
+            raise MultiValuedParamNotSupported(
+                f"Field {name.upper()}: given {len(values)} times, one value is supported{where}"
+            )
+        return values[0] if values else default
+
+
+def _numbers(field: str, shape: str, text: str, words: list[str]) -> list[float]:
+    try:
+        values = [float(w) for w in words]
+    except ValueError:
+        raise UsageFault(f"Field {field}: Invalid {shape}: {_show(text)} (not a number)") from None
+    if not all(math.isfinite(v) for v in values):
+        raise UsageFault(f"Field {field}: Invalid {shape}: {_show(text)} (not a finite number)")
+    return values
+
+
+def _check_position(field: str, shape: str, text: str, ra: float, dec: float) -> None:
+    if not 0.0 <= ra <= 360.0:
+        raise UsageFault(
+            f"Field {field}: Invalid {shape}: {_show(text)} (RA {ra:g} not in [0, 360])"
+        )
+    if not -90.0 <= dec <= 90.0:
+        raise UsageFault(
+            f"Field {field}: Invalid {shape}: {_show(text)} (Dec {dec:g} not in [-90, 90])"
+        )
+
+
+def circle(field: str, text: str, words: list[str] | None = None) -> Circle:
+    """Parse ``ra dec radius`` (degrees) into a :class:`Circle`."""
+    words = text.split() if words is None else words
+    if len(words) != 3:
+        raise UsageFault(
+            f"Field {field}: Invalid CIRCLE: {_show(text)} (need exactly three numbers)"
+        )
+    ra, dec, radius = _numbers(field, "CIRCLE", text, words)
+    _check_position(field, "CIRCLE", text, ra, dec)
+    if not 0.0 < radius <= 180.0:
+        raise UsageFault(
+            f"Field {field}: Invalid CIRCLE: {_show(text)} (radius {radius:g} not in (0, 180])"
+        )
+    return Circle(ra, dec, radius)
+
+
+def range_(field: str, text: str, words: list[str] | None = None) -> Range:
+    """Parse ``ra1 ra2 dec1 dec2`` (degrees, ``-Inf``/``+Inf`` allowed) into a :class:`Range`;
+    ``ra1 > ra2`` is a box across RA = 0."""
+    words = text.split() if words is None else words
+    if len(words) != 4:
+        raise UsageFault(f"Field {field}: Invalid RANGE: {_show(text)} (need exactly four numbers)")
+    try:
+        ra1, ra2, dec1, dec2 = (float(w) for w in words)
+    except ValueError:
+        raise UsageFault(f"Field {field}: Invalid RANGE: {_show(text)} (not a number)") from None
+    if any(math.isnan(v) for v in (ra1, ra2, dec1, dec2)):
+        raise UsageFault(f"Field {field}: Invalid RANGE: {_show(text)} (not a number)")
+    ra1, ra2 = max(ra1, 0.0), min(ra2, 360.0)
+    dec1, dec2 = max(dec1, -90.0), min(dec2, 90.0)
+    if not (0.0 <= ra1 <= 360.0 and 0.0 <= ra2 <= 360.0):
+        raise UsageFault(f"Field {field}: Invalid RANGE: {_show(text)} (RA not in [0, 360])")
+    if not (-90.0 <= dec1 <= 90.0 and -90.0 <= dec2 <= 90.0):
+        raise UsageFault(f"Field {field}: Invalid RANGE: {_show(text)} (Dec not in [-90, 90])")
+    if dec1 > dec2:
+        raise UsageFault(f"Field {field}: Invalid RANGE: {_show(text)} (lower Dec above upper)")
+    if ra1 == 0.0 and ra2 == 360.0:
+        return Range(0.0, 360.0, dec1, dec2)
+    return Range(ra1, ra2, dec1, dec2)
+
+
+def polygon(field: str, text: str, words: list[str] | None = None) -> Polygon:
+    """Parse ``ra1 dec1 ra2 dec2 ra3 dec3 ...`` (degrees) into a convex :class:`Polygon`."""
+    words = text.split() if words is None else words
+    if len(words) < 6 or len(words) % 2:
+        raise UsageFault(
+            f"Field {field}: Invalid POLYGON: {_show(text)} (need an even number of at least six"
+            " numbers)"
+        )
+    values = _numbers(field, "POLYGON", text, words)
+    vertices = tuple(zip(values[::2], values[1::2], strict=True))
+    for ra, dec in vertices:
+        _check_position(field, "POLYGON", text, ra, dec)
+    ra, dec = np.array(vertices).T
+    if not is_convex(orient(unit(ra, dec))):
+        raise UsageFault(
+            f"Field {field}: Invalid POLYGON: {_show(text)} (only convex polygons are supported)"
+        )
+    return Polygon(vertices)
+
+
+_SHAPES = {"CIRCLE": circle, "RANGE": range_, "POLYGON": polygon}
+
+
+def pos(field: str, text: str) -> Region:
+    """Parse a SIA 2.0 / SODA ``POS``: ``CIRCLE ...``, ``RANGE ...`` or ``POLYGON ...``
+    (keyword in any case)."""
+    words = text.split()
+    shape = words[0].upper() if words else ""
+    if shape not in _SHAPES:
+        raise UsageFault(
+            f"Field {field}: Invalid shape in {_show(text)} (expected CIRCLE, RANGE or POLYGON)"
+        )
+    return _SHAPES[shape](field, text, words[1:])
+
+
+def interval(field: str, text: str, low: float = -math.inf, high: float = math.inf) -> Interval:
+    """Parse a DALI interval ``lo hi`` (``-Inf``/``+Inf`` for open ends)."""
+    words = text.split()
+    if len(words) != 2:
+        raise UsageFault(f"Field {field}: Invalid interval: {_show(text)} (need two numbers)")
+    try:
+        lo, hi = float(words[0]), float(words[1])
+    except ValueError:
+        raise UsageFault(f"Field {field}: Invalid interval: {_show(text)} (not a number)") from None
+    if math.isnan(lo) or math.isnan(hi):
+        raise UsageFault(f"Field {field}: Invalid interval: {_show(text)} (not a number)")
+    if lo > hi:
+        raise UsageFault(
+            f"Field {field}: Invalid interval: {_show(text)} (lower limit above upper)"
+        )
+    if hi < low or lo > high:
+        raise UsageFault(
+            f"Field {field}: Invalid interval: {_show(text)} (outside [{low:g}, {high:g}])"
+        )
+    return lo, hi
+
+
+def intervals(params: Params, name: str, **limits: float) -> tuple[Interval, ...]:
+    """Every value of an interval parameter."""
+    return tuple(interval(name, v, **limits) for v in params.all(name))
+
+
+def number(
+    field: str, text: str, low: float = -math.inf, high: float = math.inf, kind: type = float
+) -> float:
+    """Parse one number within [low, high]."""
+    try:
+        value = kind(text.strip())
+    except ValueError:
+        raise UsageFault(f"Field {field}: Invalid value {_show(text)} (not a number)") from None
+    if not (low <= value <= high):
+        raise UsageFault(f"Field {field}: value {value:g} not in [{low:g}, {high:g}]")
+    return value
+
+
+def maxrec(params: Params, default: int, limit: int) -> int:
+    """The DALI MAXREC: default if absent, lowered to ``limit`` if larger."""
+    text = params.one("MAXREC")
+    if text is None:
+        return min(default, limit)
+    value = int(number("MAXREC", text, 0, math.inf, int))
+    return min(value, limit)
+
+
+def boolean(field: str, text: str | None, default: bool = False) -> bool:
+    """Parse true/false, yes/no, 1/0."""
+    if text is None:
+        return default
+    lowered = text.strip().lower()
+    if lowered in {"true", "yes", "1", "on"}:
+        return True
+    if lowered in {"false", "no", "0", "off"}:
+        return False
+    raise UsageFault(f"Field {field}: Invalid value {_show(text)} (expected true or false)")
+
+
+def choice(field: str, text: str | None, options: Mapping[str, str] | Iterable[str]) -> str | None:
+    """Check a keyword against the accepted ones (case-insensitive)."""
+    if text is None:
+        return None
+    allowed = {o.lower(): o for o in options}
+    if text.strip().lower() not in allowed:
+        raise UsageFault(
+            f"Field {field}: Invalid value {_show(text)} (expected one of {', '.join(allowed)})"
+        )
+    return allowed[text.strip().lower()]

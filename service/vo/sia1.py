@@ -1,0 +1,193 @@
+"""SIA 1.0 image generation: POS/SIZE/INTERSECT to a catalog search, and for each
+plate that qualifies a virtual image, a cutout on the grid the request describes
+(NAXIS, CDELT, CRVAL, ROTANG, PROJ), made by SODA when its access reference is read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from urllib.parse import urlencode
+
+import numpy as np
+
+from service.catalog.geometry import Circle, Polygon, contains, orient, unit
+from service.catalog.query import ExposureQuery
+from service.catalog.records import ExposureRecord
+from service.cutout.grid import PROJECTIONS, TargetGrid
+from service.faults import UsageFault
+from service.vo.params import Params, choice, number
+from service.vo.votable import Field, text
+
+INTERSECTS = ("OVERLAPS", "COVERS", "ENCLOSED", "CENTER")
+FITS_FORMATS = ("image/fits", "application/fits")
+
+
+@dataclasses.dataclass(frozen=True)
+class Sia1Query:
+    """A parsed SIA 1.0 query: the requested image grid and how plates must meet it."""
+
+    grid: TargetGrid
+    intersect: str
+    metadata: bool  # FORMAT=METADATA
+    formats_match: bool  # False if FORMAT asks for something we do not make
+    verb: int
+
+
+def _pair(field: str, text_: str, low: float, high: float, kind: type = float) -> tuple:
+    words = text_.replace(",", " ").split()
+    if len(words) not in (1, 2):
+        raise UsageFault(f"Field {field}: Invalid value {text_!r} (need one or two numbers)")
+    values = [number(field, w, low, high, kind) for w in words]
+    return (values[0], values[-1])
+
+
+def parse(params: Params, default_scale_arcsec: float) -> Sia1Query:
+    """Parse a SIA 1.0 query (POS and SIZE are required unless FORMAT=METADATA).
+
+    Raises
+    ------
+    UsageFault
+    """
+    fmt = [f.strip().upper() for v in params.all("FORMAT") for f in v.split(",")]
+    metadata = "METADATA" in fmt
+    formats_match = not fmt or any(f in ("ALL", "IMAGE/FITS", "APPLICATION/FITS") for f in fmt)
+    verb = int(number("VERB", params.one("VERB") or "1", 0, 3, int))
+    if metadata:
+        return Sia1Query(
+            TargetGrid(0.0, 0.0, 1, 1, default_scale_arcsec), "OVERLAPS", True, False, verb
+        )
+    pos_text, size_text = params.one("POS"), params.one("SIZE")
+    if pos_text is None:
+        raise UsageFault("Field POS: missing (ra,dec in degrees)")
+    if size_text is None:
+        raise UsageFault("Field SIZE: missing (degrees, one value or width,height)")
+    words = pos_text.replace(",", " ").split()
+    if len(words) != 2:
+        raise UsageFault(f"Field POS: Invalid value {pos_text!r} (need ra,dec in degrees)")
+    ra = number("POS", words[0], 0, 360)
+    dec = number("POS", words[1], -90, 90)
+    width, height = _pair("SIZE", size_text, 0, 180)
+    if width <= 0 or height <= 0:
+        raise UsageFault(f"Field SIZE: Invalid value {size_text!r} (must be positive)")
+    crval = params.one("CRVAL")
+    if crval:
+        cra, cdec = _pair("CRVAL", crval, -360, 360)
+        if not -90 <= cdec <= 90:
+            raise UsageFault(f"Field CRVAL: Dec {cdec:g} not in [-90, 90]")
+    else:
+        cra, cdec = ra, dec
+    cdelt = params.one("CDELT")
+    scale = abs(_pair("CDELT", cdelt, -1, 1)[0]) * 3600 if cdelt else default_scale_arcsec
+    if scale <= 0:
+        raise UsageFault(f"Field CDELT: Invalid value {cdelt!r} (must be non-zero)")
+    naxis = params.one("NAXIS")
+    if naxis:
+        nx, ny = _pair("NAXIS", naxis, 1, 1e6, int)
+    else:
+        nx, ny = math.ceil(width * 3600 / scale), math.ceil(height * 3600 / scale)
+    grid = TargetGrid(
+        cra % 360,
+        cdec,
+        int(nx),
+        int(ny),
+        scale,
+        number("ROTANG", params.one("ROTANG") or "0", -360, 360),
+        choice("PROJ", params.one("PROJ") or "TAN", PROJECTIONS) or "TAN",
+    )
+    intersect = choice("INTERSECT", params.one("INTERSECT") or "OVERLAPS", INTERSECTS) or "OVERLAPS"
+    return Sia1Query(grid, intersect, False, formats_match, verb)
+
+
+def box(grid: TargetGrid) -> Polygon:
+    """The grid's outline on the sky (its four corners)."""
+    x = [0.5, grid.nx + 0.5, grid.nx + 0.5, 0.5]
+    y = [0.5, 0.5, grid.ny + 0.5, grid.ny + 0.5]
+    ra, dec = grid.wcs().all_pix2world(x, y, 1)
+    return Polygon(tuple(zip(ra.tolist(), dec.tolist(), strict=True)))
+
+
+def catalog_query(query: Sia1Query, maxrec: int | None) -> ExposureQuery:
+    """The catalog search: CENTER needs the centre on the plate, the others an overlap."""
+    if query.intersect == "CENTER":
+        region = Circle(query.grid.ra, query.grid.dec, 1e-7)
+        return ExposureQuery(regions=(region,), maxrec=maxrec)
+    return ExposureQuery(regions=(box(query.grid),), maxrec=maxrec)
+
+
+def keep(rows: list[ExposureRecord], query: Sia1Query) -> list[ExposureRecord]:
+    """Rows that meet COVERS (plate covers the image) or ENCLOSED (plate inside it)."""
+    if query.intersect not in ("COVERS", "ENCLOSED") or not rows:
+        return rows
+    corners = np.array(box(query.grid).vertices)
+    image = unit(corners[:, 0], corners[:, 1])
+    polys = np.stack([r.footprint_vectors() for r in rows])
+    if query.intersect == "COVERS":
+        ok = contains(polys, image).all(axis=1)
+    else:
+        inside = contains(orient(image)[None], polys.reshape(-1, 3))[0]
+        ok = inside.reshape(len(rows), -1).all(axis=1)
+    return [r for r, k in zip(rows, ok, strict=True) if k]
+
+
+FIELDS = (
+    text("title", "Plate, exposure and solution", "VOX:Image_Title"),
+    Field("ra", "double", "RA of the image centre", "POS_EQ_RA_MAIN", unit="deg"),
+    Field("dec", "double", "Dec of the image centre", "POS_EQ_DEC_MAIN", unit="deg"),
+    Field("naxes", "int", "Image axes", "VOX:Image_Naxes"),
+    Field("naxis", "int", "Image size", "VOX:Image_Naxis", arraysize="2"),
+    Field("scale", "double", "Pixel scale", "VOX:Image_Scale", unit="deg", arraysize="2"),
+    text("format", "Image format", "VOX:Image_Format"),
+    text("access_url", "The generated cutout", "VOX:Image_AccessReference"),
+    Field("filesize", "long", "Estimated size", "VOX:Image_FileSize", unit="byte"),
+    Field("mjd_obs", "double", "Exposure start", "VOX:Image_MJDateObs", unit="d"),
+    text("instrument", "Telescope", "INST_ID"),
+    text("frame", "Coordinate frame", "VOX:STC_CoordRefFrame"),
+    Field("equinox", "double", "Equinox", "VOX:STC_CoordEquinox"),
+    text("projection", "Projection", "VOX:WCS_CoordProjection"),
+    Field("crpix", "double", "Reference pixel", "VOX:WCS_CoordRefPixel", arraysize="2"),
+    Field("crval", "double", "Reference value", "VOX:WCS_CoordRefValue", unit="deg", arraysize="2"),
+    Field("cd", "double", "CD matrix", "VOX:WCS_CDMatrix", unit="deg", arraysize="4"),
+    text("obs_publisher_did", "Exposure solution", "meta.ref.ivoid"),
+    text("plate_id", "Plate", "meta.id"),
+    Field("solnum", "int", "WCS solution number", "meta.number"),
+)
+
+
+def row(record: ExposureRecord, grid: TargetGrid, base: str) -> tuple:
+    """One virtual image: the plate's solution resampled onto ``grid``."""
+    wcs = grid.wcs()
+    radius = max(grid.nx, grid.ny) * grid.scale_arcsec / 7200.0
+    query = {
+        "ID": record.publisher_did,
+        "CIRCLE": f"{grid.ra!r} {grid.dec!r} {radius!r}",
+        "WIDTH": grid.nx,
+        "HEIGHT": grid.ny,
+        "SCALE": repr(grid.scale_arcsec),
+        "ROTATION": repr(grid.rotation_deg),
+        "PROJECTION": grid.projection,
+    }
+    s = grid.scale_arcsec / 3600.0
+    return (
+        f"{record.plate_id} exposure {record.exposure} solution {record.solnum} "
+        f"({record.date_obs[:10]}), {grid.nx}x{grid.ny} {grid.projection}",
+        grid.ra,
+        grid.dec,
+        2,
+        (grid.nx, grid.ny),
+        (-s, s),
+        FITS_FORMATS[0],
+        f"{base}/soda/sync?{urlencode(query)}",
+        grid.nx * grid.ny * 4 + 8640,
+        record.t_min,
+        record.telescope,
+        "ICRS",
+        2000.0,
+        grid.projection,
+        tuple(float(v) for v in wcs.wcs.crpix),
+        tuple(float(v) for v in wcs.wcs.crval),
+        tuple(float(v) for v in wcs.wcs.cd.ravel()),
+        record.publisher_did,
+        record.plate_id,
+        record.solnum,
+    )

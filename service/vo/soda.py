@@ -1,0 +1,251 @@
+"""SODA 1.0 sync: parameters to one cutout request, and the service descriptor that
+tells clients (pyvo ``processed()``, TOPCAT "Invoke Service") how to call it.
+
+A region (POS, CIRCLE or POLYGON) sets the grid's centre and, unless WIDTH/HEIGHT
+are given, its size; without a region the cutout is ``cutout.default_size`` pixels
+around the exposure centre. The custom parameters set the common grid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from service.catalog.geometry import Circle, Polygon, Range, Region, angle, radec, unit
+from service.catalog.records import ExposureRecord
+from service.cutout.engine import INTERPOLATIONS, CutoutRequest
+from service.cutout.grid import PROJECTIONS, TargetGrid
+from service.faults import MultiValuedParamNotSupported, NotFoundFault, UsageFault
+from service.settings import Settings
+from service.vo.params import Params, boolean, choice, circle, number, polygon, pos
+from service.vo.votable import Descriptor, Field, text
+
+SODA_SYNC = "ivo://ivoa.net/std/SODA#sync-1.0"
+FITS = "application/fits"
+RESPONSE_FORMATS = (FITS, "image/fits")
+
+
+@dataclasses.dataclass(frozen=True)
+class SodaRequest:
+    """A parsed SODA sync request: the exposure's identifier and the cutout."""
+
+    obs_id: str
+    region: Region | None
+    scale_arcsec: float
+    width: int | None
+    height: int | None
+    rotation_deg: float
+    projection: str
+    interpolation: str
+    native: bool
+
+
+def obs_id_of(identifier: str, settings: Settings) -> str:
+    """The obs_id of a publisher DID of this service (or of a bare obs_id).
+
+    Raises
+    ------
+    NotFoundFault
+        For an identifier of another service.
+    """
+    identifier = identifier.strip()
+    if "?" not in identifier and "/" not in identifier:
+        return identifier
+    prefix = settings.service.publisher_did("")
+    if not identifier.startswith(prefix) or len(identifier) == len(prefix):
+        raise NotFoundFault(f"{identifier} is not an identifier of this service ({prefix}...)")
+    return identifier[len(prefix) :]
+
+
+def parse(params: Params, settings: Settings) -> SodaRequest:
+    """Parse a SODA sync request.
+
+    Raises
+    ------
+    UsageFault, MultiValuedParamNotSupported, NotFoundFault
+    """
+    async_hint = "several cutouts need the async endpoint (not available yet)"
+    ids = params.all("ID")
+    if not ids:
+        raise UsageFault("Field ID: missing (the publisher DID of an exposure solution)")
+    if len(ids) > 1:
+        raise MultiValuedParamNotSupported(f"Field ID: given {len(ids)} times; {async_hint}")
+    regions: list[Region] = [pos("POS", v) for v in params.all("POS")]
+    regions += [circle("CIRCLE", v) for v in params.all("CIRCLE")]
+    regions += [polygon("POLYGON", v) for v in params.all("POLYGON")]
+    if len(regions) > 1:
+        raise MultiValuedParamNotSupported(
+            f"POS, CIRCLE, POLYGON: {len(regions)} regions given; {async_hint}"
+        )
+    c = settings.cutout
+    side = int(math.isqrt(c.max_output_pixels))
+    width, height = params.one("WIDTH"), params.one("HEIGHT")
+    fmt = choice("RESPONSEFORMAT", params.one("RESPONSEFORMAT"), RESPONSE_FORMATS)
+    del fmt  # FITS is the only format so far
+    return SodaRequest(
+        obs_id=obs_id_of(ids[0], settings),
+        region=regions[0] if regions else None,
+        scale_arcsec=number(
+            "SCALE", params.one("SCALE") or str(c.default_scale_arcsec), 1e-3, 3600
+        ),
+        width=int(number("WIDTH", width, 1, side * side, int)) if width else None,
+        height=int(number("HEIGHT", height, 1, side * side, int)) if height else None,
+        rotation_deg=number("ROTATION", params.one("ROTATION") or "0", -360, 360),
+        projection=choice("PROJECTION", params.one("PROJECTION") or "TAN", PROJECTIONS) or "TAN",
+        interpolation=choice(
+            "INTERPOLATION", params.one("INTERPOLATION") or "bilinear", INTERPOLATIONS
+        )
+        or "bilinear",
+        native=boolean("NATIVE", params.one("NATIVE")),
+    )
+
+
+def _bounding_circle(region: Region) -> tuple[float, float, float]:
+    """Centre and radius (deg) of a circle containing the region."""
+    if isinstance(region, Circle):
+        return region.ra, region.dec, region.radius
+    if isinstance(region, Range):
+        if region.full_ra:
+            raise UsageFault("Field POS: a RANGE over every RA cannot be cut out")
+        ra_max = region.ra_max if region.ra_max >= region.ra_min else region.ra_max + 360.0
+        ras = np.linspace(region.ra_min, ra_max, 9)
+        corners = [(r, d) for r in ras for d in (region.dec_min, region.dec_max)]
+        region = Polygon(tuple(corners))
+    ra, dec = np.array(region.vertices).T
+    vectors = unit(ra, dec)
+    centre = vectors.sum(axis=0)
+    centre /= np.linalg.norm(centre)
+    cra, cdec = radec(centre)
+    radius = float(np.degrees(angle(vectors, centre).max()))
+    return float(cra), float(cdec), radius
+
+
+def cutout_request(
+    request: SodaRequest, exposure: ExposureRecord, default_size: int
+) -> CutoutRequest:
+    """The engine's request for a parsed SODA request on one exposure solution."""
+    if request.region is None:
+        ra, dec, side = exposure.ra, exposure.dec, default_size
+    else:
+        ra, dec, radius = _bounding_circle(request.region)
+        side = max(1, math.ceil(2 * radius * 3600.0 / request.scale_arcsec))
+    nx = request.width or request.height or side
+    ny = request.height or request.width or side
+    grid = TargetGrid(
+        ra % 360.0,
+        dec,
+        int(nx),
+        int(ny),
+        request.scale_arcsec,
+        request.rotation_deg,
+        request.projection,
+    )
+    return CutoutRequest(
+        exposure.plate_id,
+        exposure.solnum,
+        grid,
+        request.interpolation,
+        request.native,
+        exposure.mosnum,
+    )
+
+
+def descriptor(
+    access_url: str, ref: str, settings: Settings, exposure: ExposureRecord | None = None
+) -> Descriptor:
+    """The SODA sync service descriptor; with ``exposure``, the spatial parameters carry
+    the extent of that exposure in VALUES."""
+    c = settings.cutout
+    side = str(int(math.isqrt(c.max_output_pixels)))
+    circle_max = polygon_max = None
+    if exposure is not None:
+        circle_max = ("", f"{exposure.ra!r} {exposure.dec!r} {exposure.fov_deg / 2!r}")
+        polygon_max = ("", " ".join(f"{ra!r} {dec!r}" for ra, dec in exposure.footprint))
+    params = [
+        (
+            text("ID", "Publisher DID of the exposure solution", "meta.id;meta.dataset"),
+            "",
+            ref,
+            None,
+            (),
+        ),
+        (
+            text("POS", "Region to cut out: CIRCLE, RANGE or POLYGON (degrees)", "pos.outline;obs"),
+            "",
+            "",
+            None,
+            (),
+        ),
+        (
+            Field(
+                "CIRCLE",
+                "double",
+                "Region to cut out: RA Dec radius",
+                "obs.field",
+                unit="deg",
+                arraysize="3",
+                xtype="circle",
+            ),
+            "",
+            "",
+            circle_max,
+            (),
+        ),
+        (
+            Field(
+                "POLYGON",
+                "double",
+                "Region to cut out: RA Dec pairs",
+                "obs.field",
+                unit="deg",
+                arraysize="*",
+                xtype="polygon",
+            ),
+            "",
+            "",
+            polygon_max,
+            (),
+        ),
+        (
+            Field("SCALE", "double", "Pixel scale of the common grid", unit="arcsec"),
+            str(c.default_scale_arcsec),
+            "",
+            ("0.001", "3600"),
+            (),
+        ),
+        (
+            Field("WIDTH", "int", "Grid width (default: the region's extent)"),
+            "",
+            "",
+            ("1", side),
+            (),
+        ),
+        (Field("HEIGHT", "int", "Grid height (default: the width)"), "", "", ("1", side), ()),
+        (
+            Field(
+                "ROTATION",
+                "double",
+                "Position angle of the grid's +y axis, east of north",
+                unit="deg",
+            ),
+            "0",
+            "",
+            ("-360", "360"),
+            (),
+        ),
+        (text("PROJECTION", "Projection of the grid"), "TAN", "", None, PROJECTIONS),
+        (text("INTERPOLATION", "Resampling"), "bilinear", "", None, tuple(INTERPOLATIONS)),
+        (
+            text("NATIVE", "Original pixels in the bounding box, no resampling"),
+            "false",
+            "",
+            None,
+            ("true", "false"),
+        ),
+        (text("RESPONSEFORMAT", "Format of the cutout"), FITS, "", None, RESPONSE_FORMATS),
+    ]
+    return Descriptor(
+        "soda-sync", SODA_SYNC, access_url, "Cutouts on a common sky grid (SODA sync)", params
+    )

@@ -1,0 +1,106 @@
+"""VOTable documents from the templates in ``votable_templates/``: fields, cell
+formatting, service descriptors and the DALI error document.
+
+Depends on Flask's templating only; the protocol modules describe their columns
+with :class:`Field` and hand rows of Python values to :func:`table_response`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Sequence
+
+from flask import Response, render_template
+
+VOTABLE_MIME = "application/x-votable+xml"
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """A VOTable FIELD (or PARAM): name, type and the metadata clients use."""
+
+    name: str
+    datatype: str  # char, int, long, double, boolean
+    description: str = ""
+    ucd: str = ""
+    utype: str = ""
+    unit: str = ""
+    arraysize: str = ""
+    xtype: str = ""
+    null: str = ""  # null value of integer columns
+
+    @property
+    def is_text(self) -> bool:
+        """True for character columns."""
+        return self.datatype == "char"
+
+
+def text(name: str, description: str, ucd: str = "", utype: str = "", **extra: str) -> Field:
+    """A variable-length character field."""
+    return Field(name, "char", description, ucd, utype, arraysize="*", **extra)
+
+
+def cell(value: object) -> str:
+    """One TABLEDATA cell: empty for None and NaN, full precision for floats."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "T" if value else "F"
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    if isinstance(value, (list, tuple)):
+        return " ".join(cell(v) for v in value)
+    return str(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Descriptor:
+    """A service descriptor (DataLink 1.1 section 4): a RESOURCE of type meta.
+
+    Attributes
+    ----------
+    id
+        XML ID, referenced from DataLink ``service_def``.
+    standard_id, access_url
+        What the service is and where it answers.
+    params
+        Input parameters: (Field, value, ref, (min, max) or None, options).
+    """
+
+    id: str
+    standard_id: str
+    access_url: str
+    description: str
+    params: Sequence[tuple[Field, str, str, tuple[str, str] | None, Sequence[str]]]
+
+
+def table_response(
+    fields: Sequence[Field],
+    rows: Iterable[Sequence[object]],
+    *,
+    overflow: bool = False,
+    infos: Sequence[tuple[str, str]] = (),
+    params: Sequence[tuple[Field, str]] = (),
+    descriptors: Sequence[Descriptor] = (),
+    field_ids: bool = True,
+    status: int = 200,
+) -> Response:
+    """A DALI result document (VOTable 1.4, TABLEDATA) as a response."""
+    body = render_template(
+        "votable.xml",
+        fields=fields,
+        rows=([cell(v) for v in row] for row in rows),
+        overflow=overflow,
+        infos=infos,
+        params=params,
+        descriptors=descriptors,
+        field_ids=field_ids,
+    )
+    return Response(body, status=status, mimetype=VOTABLE_MIME)
+
+
+def error_response(message: str, status: int) -> Response:
+    """A DALI error document: ``QUERY_STATUS`` ERROR with the message."""
+    body = render_template("error.xml", message=message)
+    return Response(body, status=status, mimetype=VOTABLE_MIME)

@@ -1,0 +1,50 @@
+"""DataLink {links} (``/datalink/links``): the links of one or more exposure solutions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from service.faults import Fault, NotFoundFault, UsageFault
+from service.vo import datalink, soda
+from service.vo.votable import table_response
+from service.web.context import base_url, request_params, services
+
+blueprint = Blueprint("datalink", __name__, url_prefix="/datalink")
+
+
+@blueprint.route("/links", methods=["GET", "POST"])
+def links() -> Response:
+    """Rows for every ID; an ID that cannot be resolved gets an error row."""
+    svc = services()
+    ids = request_params().all("ID")
+    if not ids:
+        raise UsageFault("Field ID: missing (one or more publisher DIDs)")
+    if len(ids) > svc.settings.vo.max_ids:
+        raise UsageFault(f"Field ID: {len(ids)} given, at most {svc.settings.vo.max_ids} allowed")
+    base = base_url()
+    rows, found = [], []
+    for identifier in ids:
+        try:
+            obs_id = soda.obs_id_of(identifier, svc.settings)
+            exposure = svc.catalog.exposure(obs_id)
+            if exposure is None:
+                raise NotFoundFault(f"{identifier} is not in the catalog")
+        except (NotFoundFault, UsageFault) as fault:
+            rows.append(datalink.error_row(identifier, fault))
+            continue
+        sizes: dict[str, int | Fault] = {}
+        for key in (exposure.object_key, exposure.header_key):
+            try:
+                sizes[key] = svc.store.stat(key).size
+            except NotFoundFault as fault:
+                sizes[key] = fault
+        rows += datalink.rows(identifier, exposure, base, sizes)
+        found.append(exposure)
+    one = found[0] if len(found) == 1 and len(ids) == 1 else None
+    descriptor = soda.descriptor(f"{base}/soda/sync", "ID", svc.settings, one)
+    return table_response(
+        datalink.FIELDS,
+        rows,
+        infos=[("standardID", datalink.DATALINK_LINKS)],
+        descriptors=[descriptor] if found else [],
+    )

@@ -1,0 +1,42 @@
+"""Archive objects (``/files/<key>``): the mosaics and WCS header files that DataLink
+links to, streamed from the object store in parts (never whole in memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response
+
+from service.faults import NotFoundFault
+from service.storage.base import FetchStats
+from service.web.context import services
+
+blueprint = Blueprint("files", __name__, url_prefix="/files")
+PREFIXES = ("mosaics/", "headers/")
+PART = 8 * 1024 * 1024
+
+
+@blueprint.get("/<path:key>")
+def get(key: str) -> Response:
+    """The object, with its length, ETag and a download filename."""
+    if not key.startswith(PREFIXES) or ".." in key.split("/"):
+        raise NotFoundFault(f"/files/{key}: only mosaics/ and headers/ objects are served")
+    store = services().store
+    info = store.stat(key)
+
+    def parts() -> Iterator[bytes]:
+        stats = FetchStats()
+        for start in range(0, info.size, PART):
+            yield store.read_range(key, start, min(info.size, start + PART), info.etag, stats)
+
+    mime = "application/gzip" if key.endswith(".gz") else "application/fits"
+    name = key.rsplit("/", 1)[-1]
+    return Response(
+        parts(),
+        mimetype=mime,
+        headers={
+            "Content-Length": str(info.size),
+            "ETag": f'"{info.etag}"',
+            "Content-Disposition": f'attachment; filename="{name}"',
+        },
+    )
