@@ -1,0 +1,63 @@
+"""A served demo archive: settings with an ingested SQLite catalog, Flask's test
+client, and the app on a real HTTP server on 127.0.0.1 for pyvo and STILTS."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from service import create_app
+from service.catalog.ingest import ingest
+from service.catalog.sqlite import SqliteCatalog
+from service.settings import Settings, load_settings
+from service.storage.local import LocalStore
+
+
+@pytest.fixture(scope="session")
+def vo_settings(demo_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings over the demo archive, its catalog ingested once."""
+    var = tmp_path_factory.mktemp("vo")
+    settings = load_settings(
+        env={},
+        overrides={
+            "archive": {"root": str(demo_archive)},
+            "catalog": {"sqlite_path": str(var / "catalog.sqlite")},
+            "cache": {"dir": str(var / "cache"), "poison_holes": True},
+            "vo": {"default_maxrec": 50, "max_maxrec": 200},
+        },
+    )
+    catalog = SqliteCatalog(settings.catalog.sqlite_file())
+    catalog.create()
+    ingest(LocalStore(demo_archive), catalog, settings.service, workers=2, progress=None)
+    catalog.close()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def vo_app(vo_settings: Settings):  # noqa: ANN201
+    """One app for the session (its services are opened lazily, closed at the end)."""
+    app = create_app(vo_settings)
+    yield app
+    app.extensions["platecut"].close()
+
+
+@pytest.fixture
+def client(vo_app):  # noqa: ANN001, ANN201
+    """Flask's test client."""
+    return vo_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live(vo_app) -> Iterator[str]:  # noqa: ANN001
+    """Base URL of the app served over HTTP on 127.0.0.1 (threaded werkzeug server)."""
+    server = make_server("127.0.0.1", 0, vo_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
