@@ -110,13 +110,14 @@ def rows(
 
 
 def error_row(identifier: str, fault: Fault) -> tuple:
-    """The row for an identifier that could not be resolved."""
+    """The row for an identifier that could not be resolved (semantics #this: it
+    stands for the dataset that was asked for)."""
     return (
         identifier,
         None,
         None,
         f"{fault.dali_label}: {fault}",
-        None,
+        "#this",
         None,
         None,
         -1,

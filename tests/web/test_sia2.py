@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import spherely
 from astropy.io import fits
-from astropy.time import Time
 from astropy.io.votable import parse
+from astropy.time import Time
 from pyvo.dal import SIA2Service
 from pyvo.dal.adhoc import DatalinkResults
 

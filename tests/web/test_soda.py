@@ -1,0 +1,45 @@
+"""SODA sync: the FITS response, no overlap, and multi-valued requests."""
+
+import io
+
+from astropy.io import fits
+
+DID = "ivo://platecut.example.org/platecut?mc12668m0s1"
+
+
+def test_cutout_headers_and_content(client):
+    response = client.get(
+        "/soda/sync", query_string={"ID": DID, "CIRCLE": "0.2 12 0.02", "SCALE": "3"}
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "application/fits"
+    assert int(response.headers["Content-Length"]) == len(response.data)
+    assert 'filename="mc12668m0s1_' in response.headers["Content-Disposition"]
+    header = fits.getheader(io.BytesIO(response.data))
+    assert header["NAXIS1"] == header["NAXIS2"] == 48  # 0.04 deg at 3"/px
+
+
+def test_pos_polygon_and_range_set_the_grid(client):
+    for key, value in (
+        ("POS", "RANGE 0.15 0.25 11.95 12.05"),
+        ("POLYGON", "0.15 11.95 0.25 11.95 0.25 12.05 0.15 12.05"),
+    ):
+        response = client.get("/soda/sync", query_string={"ID": DID, key: value})
+        assert response.status_code == 200, response.data
+        header = fits.getheader(io.BytesIO(response.data))
+        assert abs(header["CRVAL1"] - 0.2) < 1e-3 and abs(header["CRVAL2"] - 12.0) < 1e-3
+
+
+def test_no_overlap_is_204_with_no_body(client):
+    response = client.get("/soda/sync", query_string={"ID": DID, "CIRCLE": "180 -60 0.1"})
+    assert response.status_code == 204
+    assert response.data == b""
+
+
+def test_bare_obs_id_and_native_mode(client):
+    response = client.post(
+        "/soda/sync", data={"id": "mc12668m0s1", "circle": "0.2 12 0.02", "native": "true"}
+    )
+    assert response.status_code == 200
+    data = fits.getdata(io.BytesIO(response.data))
+    assert data.dtype.kind in "iu"  # original 16-bit pixels, not resampled floats
