@@ -20,11 +20,13 @@ from service.vo.votable import error_response
 
 #: blueprints that answer errors as DALI VOTable documents
 VOTABLE_BLUEPRINTS = frozenset({"sia2", "sia1", "datalink", "vosi"})
+#: paths under which an unrouted request (404, 405) also gets a VOTable
+VOTABLE_PATHS = ("/sia/", "/datalink/")
 RETRY_AFTER_S = 5
 
 
 def _respond(label: str, dali_label: str, message: str, status: int) -> Response:
-    if request.blueprint in VOTABLE_BLUEPRINTS:
+    if request.blueprint in VOTABLE_BLUEPRINTS or request.path.startswith(VOTABLE_PATHS):
         response = error_response(f"{dali_label}: {message}", status)
     else:
         response = Response(f"{label}: {message}\n", status=status, mimetype="text/plain")

@@ -90,8 +90,8 @@ def parse(params: Params, settings: Settings) -> SodaRequest:
         scale_arcsec=number(
             "SCALE", params.one("SCALE") or str(c.default_scale_arcsec), 1e-3, 3600
         ),
-        width=int(number("WIDTH", width, 1, side * side, int)) if width else None,
-        height=int(number("HEIGHT", height, 1, side * side, int)) if height else None,
+        width=int(number("WIDTH", width, 1, side, int)) if width else None,
+        height=int(number("HEIGHT", height, 1, side, int)) if height else None,
         rotation_deg=number("ROTATION", params.one("ROTATION") or "0", -360, 360),
         projection=choice("PROJECTION", params.one("PROJECTION") or "TAN", PROJECTIONS) or "TAN",
         interpolation=choice(
