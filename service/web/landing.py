@@ -12,6 +12,12 @@ blueprint = Blueprint("landing", __name__, template_folder="templates")
 ENDPOINTS = (
     ("/", "This page: the service and the plates it serves."),
     ("/health", "Health check for load balancers and containers (JSON)."),
+    ("/sia/v2/query", "SIA 2.0 discovery of exposure solutions (TOPCAT, Aladin, pyvo)."),
+    ("/sia/v1/query", "SIA 1.0 image generation: cutouts of every covering plate."),
+    ("/soda/sync", "SODA cutouts on a common sky grid (FITS)."),
+    ("/datalink/links", "DataLink: mosaic, cutout service and WCS header of a solution."),
+    ("/capabilities", "VOSI capabilities (and /availability)."),
+    ("/registry/record", "VOResource record; OAI-PMH at /registry/oai."),
 )
 
 
