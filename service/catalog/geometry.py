@@ -114,13 +114,54 @@ def _arcs_cross(a1, a2, na, b1, b2, nb) -> np.ndarray:  # noqa: ANN001
     return straddle & same_side
 
 
+def bounding_caps(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre (n, 3) and angular radius (n,) of a cap around each polygon's vertices.
+
+    A convex polygon lies inside such a cap when the radius is below 90 degrees;
+    larger radii are reported as pi (the cap proves nothing)."""
+    centre = polys.sum(axis=1)
+    centre /= np.linalg.norm(centre, axis=-1, keepdims=True)
+    cos = np.einsum("nkj,nj->nk", polys, centre).min(axis=1)
+    radius = np.arccos(np.clip(cos, -1.0, 1.0))
+    return centre, np.where(radius < math.pi / 2, radius, math.pi)
+
+
+def region_cap(region: Region) -> tuple[np.ndarray, float]:
+    """Centre (unit vector) and radius (radians) of a cap containing the region; a
+    radius of pi when no cap under 90 degrees is known to contain it."""
+    if isinstance(region, Circle):
+        return unit(region.ra, region.dec), math.radians(region.radius)
+    if isinstance(region, Range):  # parallels bulge between corners: caps about a pole only
+        if region.dec_max >= 90.0:
+            return unit(0.0, 90.0), math.radians(90.0 - region.dec_min)
+        if region.dec_min <= -90.0:
+            return unit(0.0, -90.0), math.radians(90.0 + region.dec_max)
+        return unit(0.0, 90.0), math.pi
+    vertices = orient(unit(*np.array(region.vertices).T))
+    centre, radius = bounding_caps(vertices[None])
+    return centre[0], float(radius[0])
+
+
 def intersects_circle(polys: np.ndarray, circle: Circle) -> np.ndarray:
-    """Whether each polygon intersects the cone."""
+    """Whether each polygon intersects the cone.
+
+    Polygons whose bounding cap cannot reach the cone are rejected first, those that
+    contain its centre accepted, and only the rest get the edge-distance test."""
     c = unit(circle.ra, circle.dec)
-    inside = contains(polys, c[None, :])[:, 0]
-    a, b, n = _edges(polys)
-    near = (_point_arc_distance(c, a, b, n) <= math.radians(circle.radius)).any(axis=-1)
-    return inside | near
+    r = math.radians(circle.radius)
+    centre, cap = bounding_caps(polys)
+    reach = np.arccos(np.clip(centre @ c, -1.0, 1.0)) <= cap + r + 1e-9
+    result = np.zeros(len(polys), bool)
+    index = np.flatnonzero(reach)
+    if len(index) == 0:
+        return result
+    a, b, n = _edges(polys[index])
+    inside = (np.einsum("nkj,j->nk", n, c) >= 0).all(axis=-1)
+    rest = ~inside
+    if rest.any():
+        inside[rest] = (_point_arc_distance(c, a[rest], b[rest], n[rest]) <= r).any(axis=-1)
+    result[index] = inside
+    return result
 
 
 def intersects_polygon(polys: np.ndarray, polygon: Polygon) -> np.ndarray:

@@ -2,45 +2,64 @@
 
 Tables: ``plates`` holds each plate as JSON; ``exposures`` holds one column per record
 field and each footprint twice, packed: unit vectors for the exact test and RA/Dec
-for the record; ``cells (ord, cell, obs_id)``
-indexes every exposure by the HEALPix cells its footprint touches, ``orders`` lists the
-orders in use. A region query reads the candidates' footprints in the region's cells at
-every order in use, runs the exact test on them all at once, decodes only the matches
-and applies the shared filters of :mod:`service.catalog.query`.
+for the record. ``cells (ord, cell, rid, cx, cy, cz, cap)`` indexes every exposure
+(``rid``, its integer key) by the HEALPix cells its footprint touches, together with
+the footprint's bounding cap (centre unit vector, radius); ``orders`` lists the orders
+in use. A region query scans the region's cells at every order in use, drops the
+candidates whose cap cannot reach the region (no join, no footprint read), reads the
+rest by integer key, runs the exact test on them all at once, builds records for the
+matches only, and applies the shared filters of :mod:`service.catalog.query`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from service.catalog.geometry import intersects
+from service.catalog.geometry import Region, bounding_caps, intersects, region_cap
 from service.catalog.index import footprint_cells, region_cells
 from service.catalog.query import ExposureQuery, SearchResult, finish
 from service.catalog.records import ExposureRecord, PlateRecord
 
-SCHEMA_VERSION = 2  # bump when the tables change
+SCHEMA_VERSION = 3  # bump when the tables change
 _COLUMNS = [f.name for f in dataclasses.fields(ExposureRecord) if f.name != "footprint"]
 _FP = [f.name for f in dataclasses.fields(ExposureRecord)].index("footprint")
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS plates (plate_id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS exposures (
-    {", ".join(_COLUMNS)}, footprint BLOB NOT NULL, radec BLOB NOT NULL,
-    PRIMARY KEY (obs_id));
+    rid INTEGER PRIMARY KEY, {", ".join(_COLUMNS)}, footprint BLOB NOT NULL,
+    radec BLOB NOT NULL, UNIQUE (obs_id));
 CREATE TABLE IF NOT EXISTS orders (ord INTEGER PRIMARY KEY);
 CREATE INDEX IF NOT EXISTS exposures_plate ON exposures (plate_id);
 CREATE TABLE IF NOT EXISTS cells (
-    ord INTEGER NOT NULL, cell INTEGER NOT NULL, obs_id TEXT NOT NULL,
-    PRIMARY KEY (ord, cell, obs_id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS cells_obs ON cells (obs_id);
+    ord INTEGER NOT NULL, cell INTEGER NOT NULL, rid INTEGER NOT NULL,
+    cx REAL NOT NULL, cy REAL NOT NULL, cz REAL NOT NULL, cap REAL NOT NULL,
+    PRIMARY KEY (ord, cell, rid)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS cells_rid ON cells (rid);
 """
 _SELECT = f"SELECT {', '.join(_COLUMNS)}, radec FROM exposures"
 _CHUNK = 900
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while thousands of rows become tuples and
+    records (none of them cyclic): it otherwise runs repeatedly and triples the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _exposures(rows: list[tuple]) -> list[ExposureRecord]:
@@ -52,6 +71,13 @@ def _exposures(rows: list[tuple]) -> list[ExposureRecord]:
         ExposureRecord(*row[:_FP], tuple(map(tuple, fp)), *row[_FP:-1])
         for row, fp in zip(rows, corners.tolist(), strict=True)
     ]
+
+
+def _reaches(caps: np.ndarray, region: Region) -> np.ndarray:
+    """Whether each bounding cap (n, 4: centre, radius) can meet the region."""
+    centre, radius = region_cap(region)
+    distance = np.arccos(np.clip(caps[:, :3] @ centre, -1.0, 1.0))
+    return distance <= caps[:, 3] + radius + 1e-9
 
 
 class SqliteCatalog:
@@ -97,20 +123,22 @@ class SqliteCatalog:
         """Insert or replace a plate and its exposures in one transaction."""
         rows, cells = [], []
         for e in exposures:
-            order, ids = footprint_cells(e.footprint_vectors())
+            vectors = e.footprint_vectors()
+            centre, cap = bounding_caps(vectors[None])
+            order, ids = footprint_cells(vectors)
             rows.append(
                 (
                     *(getattr(e, name) for name in _COLUMNS),
-                    e.footprint_vectors().astype("<f8").tobytes(),
+                    vectors.astype("<f8").tobytes(),
                     np.asarray(e.footprint, "<f8").tobytes(),
                 )
             )
-            cells += [(order, cell, e.obs_id) for cell in ids]
+            cells.append((order, ids, (*centre[0].tolist(), float(cap[0]))))
         db = self._db()
+        marks = ",".join("?" * (len(_COLUMNS) + 2))
         with db:
             db.execute(
-                "DELETE FROM cells WHERE obs_id IN "
-                "(SELECT obs_id FROM exposures WHERE plate_id = ?)",
+                "DELETE FROM cells WHERE rid IN (SELECT rid FROM exposures WHERE plate_id = ?)",
                 (plate.plate_id,),
             )
             db.execute("DELETE FROM exposures WHERE plate_id = ?", (plate.plate_id,))
@@ -118,10 +146,12 @@ class SqliteCatalog:
                 "INSERT OR REPLACE INTO plates VALUES (?, ?)",
                 (plate.plate_id, json.dumps(dataclasses.asdict(plate))),
             )
-            db.executemany(
-                f"INSERT INTO exposures VALUES ({','.join('?' * (len(_COLUMNS) + 2))})", rows
-            )
-            db.executemany("INSERT OR IGNORE INTO cells VALUES (?, ?, ?)", cells)
+            for row, (order, ids, cap) in zip(rows, cells, strict=True):
+                rid = db.execute(f"INSERT INTO exposures VALUES (NULL, {marks})", row).lastrowid
+                db.executemany(
+                    "INSERT OR IGNORE INTO cells VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(order, cell, rid, *cap) for cell in ids],
+                )
             db.executemany(
                 "INSERT OR IGNORE INTO orders VALUES (?)", [(o,) for o in {c[0] for c in cells}]
             )
@@ -148,31 +178,41 @@ class SqliteCatalog:
         return [o for (o,) in self._db().execute("SELECT ord FROM orders ORDER BY ord")]
 
     def _spatial(self, query: ExposureQuery) -> tuple[list[ExposureRecord], int]:
-        """Records of the exposures whose footprint meets a region (exact test on the
-        stored unit vectors, before any record is decoded)."""
+        """Records of the exposures whose footprint meets a region: cap test on the
+        index rows, exact test on the stored unit vectors, then records."""
         db = self._db()
-        found: dict[str, bytes] = {}
+        found = []
         for order in self.orders():
             cells = sorted({c for region in query.regions for c in region_cells(region, order)})
             for start in range(0, len(cells), _CHUNK):
                 chunk = cells[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
-                found.update(
-                    db.execute(
-                        "SELECT e.obs_id, e.footprint FROM cells c JOIN exposures e "
-                        f"ON e.obs_id = c.obs_id WHERE c.ord = ? AND c.cell IN ({marks})",
-                        (order, *chunk),
-                    )
-                )
+                found += db.execute(
+                    f"SELECT rid, cx, cy, cz, cap FROM cells WHERE ord = ? AND cell IN ({marks})",
+                    (order, *chunk),
+                ).fetchall()
         if not found:
             return [], 0
-        ids = list(found)
-        polys = np.frombuffer(b"".join(found.values()), "<f8").reshape(len(ids), -1, 3)
-        keep = np.zeros(len(ids), bool)
+        table = np.unique(np.array(found, dtype=float), axis=0)
+        rids, caps = table[:, 0].astype(np.int64), table[:, 1:]
+        reach = np.zeros(len(rids), bool)
+        for region in query.regions:
+            reach |= _reaches(caps, region)
+        rows = []
+        maybe = rids[reach].tolist()
+        for start in range(0, len(maybe), _CHUNK):
+            chunk = maybe[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows += db.execute(
+                f"{_SELECT.replace(' FROM', ', footprint FROM')} WHERE rid IN ({marks})", chunk
+            ).fetchall()
+        if not rows:
+            return [], len(rids)
+        polys = np.frombuffer(b"".join(r[-1] for r in rows), "<f8").reshape(len(rows), -1, 3)
+        keep = np.zeros(len(rows), bool)
         for region in query.regions:
             keep |= intersects(polys, region)
-        hits = [i for i, k in zip(ids, keep, strict=True) if k]
-        return self._by_ids(hits), len(found)
+        return _exposures([r[:-1] for r, k in zip(rows, keep, strict=True) if k]), len(rids)
 
     def _by_ids(self, ids: list[str]) -> list[ExposureRecord]:
         db, rows = self._db(), []
@@ -185,11 +225,13 @@ class SqliteCatalog:
     def search(self, query: ExposureQuery) -> SearchResult:
         """Exposures matching the query, ordered by observation date."""
         if query.regions:
-            records, candidates = self._spatial(query)
+            with _no_gc():
+                records, candidates = self._spatial(query)
             result = finish(records, dataclasses.replace(query, regions=()))
             return dataclasses.replace(result, candidates=candidates)
         if query.ids:
             records = self._by_ids([i.rsplit("?", 1)[-1] for i in query.ids])
         else:
-            records = _exposures(self._db().execute(_SELECT).fetchall())
+            with _no_gc():
+                records = _exposures(self._db().execute(_SELECT).fetchall())
         return finish(records, query)
