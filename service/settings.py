@@ -106,6 +106,7 @@ class CutoutSettings:
 
     default_size: int
     default_scale_arcsec: float
+    preview_size: int
     max_output_pixels: int
     max_source_pixels: int
     mapping_step: int

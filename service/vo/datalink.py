@@ -3,7 +3,7 @@ identifier that cannot be resolved (the document as a whole still succeeds)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from service.catalog.records import ExposureRecord
 from service.faults import Fault
@@ -42,8 +42,9 @@ def rows(
     exposure: ExposureRecord,
     base: str,
     sizes: dict[str, int | Fault],
+    preview_url: str,
 ) -> list[tuple]:
-    """#this, #cutout and #auxiliary rows of one exposure solution.
+    """#this, #cutout, #auxiliary and #preview rows of one exposure solution.
 
     Parameters
     ----------
@@ -106,7 +107,31 @@ def rows(
             "application/gzip",
             "",
         ),
+        (
+            identifier,
+            preview_url,
+            None,
+            None,
+            "#preview",
+            "PNG preview of the centre of the exposure (SODA, zscale)",
+            "image/png",
+            -1,
+            None,
+            None,
+        ),
     ]
+
+
+def preview_url(base: str, exposure: ExposureRecord, size: int, field_arcsec: float) -> str:
+    """A SODA call rendering ``field_arcsec`` around the exposure centre as a PNG of
+    ``size`` pixels."""
+    query = {
+        "ID": exposure.publisher_did,
+        "WIDTH": size,
+        "SCALE": repr(field_arcsec / size),
+        "RESPONSEFORMAT": "image/png",
+    }
+    return f"{base}/soda/sync?{urlencode(query)}"
 
 
 def error_row(identifier: str, fault: Fault) -> tuple:

@@ -30,7 +30,7 @@ class Sia1Query:
     grid: TargetGrid
     intersect: str
     metadata: bool  # FORMAT=METADATA
-    formats_match: bool  # False if FORMAT asks for something we do not make
+    mime: str | None  # image/fits, image/png or image/jpeg; None if FORMAT asks for none
     verb: int
 
 
@@ -51,11 +51,11 @@ def parse(params: Params, default_scale_arcsec: float) -> Sia1Query:
     """
     fmt = [f.strip().upper() for v in params.all("FORMAT") for f in v.split(",")]
     metadata = "METADATA" in fmt
-    formats_match = not fmt or any(f in ("ALL", "IMAGE/FITS", "APPLICATION/FITS") for f in fmt)
+    mime = _mime(fmt)
     verb = int(number("VERB", params.one("VERB") or "1", 0, 3, int))
     if metadata:
         return Sia1Query(
-            TargetGrid(0.0, 0.0, 1, 1, default_scale_arcsec), "OVERLAPS", True, False, verb
+            TargetGrid(0.0, 0.0, 1, 1, default_scale_arcsec), "OVERLAPS", True, None, verb
         )
     pos_text, size_text = params.one("POS"), params.one("SIZE")
     if pos_text is None:
@@ -96,7 +96,16 @@ def parse(params: Params, default_scale_arcsec: float) -> Sia1Query:
         choice("PROJ", params.one("PROJ") or "TAN", PROJECTIONS) or "TAN",
     )
     intersect = choice("INTERSECT", params.one("INTERSECT") or "OVERLAPS", INTERSECTS) or "OVERLAPS"
-    return Sia1Query(grid, intersect, False, formats_match, verb)
+    return Sia1Query(grid, intersect, False, mime, verb)
+
+
+def _mime(formats: list[str]) -> str | None:
+    """The one format made for FORMAT: FITS for ALL or FITS types, PNG for GRAPHIC."""
+    if not formats or any(f in ("ALL", "IMAGE/FITS", "APPLICATION/FITS") for f in formats):
+        return FITS_FORMATS[0]
+    if any(f in ("GRAPHIC", "GRAPHIC-ALL", "IMAGE/PNG") for f in formats):
+        return "image/png"
+    return "image/jpeg" if "IMAGE/JPEG" in formats else None
 
 
 def box(grid: TargetGrid) -> Polygon:
@@ -154,7 +163,7 @@ FIELDS = (
 )
 
 
-def row(record: ExposureRecord, grid: TargetGrid, base: str) -> tuple:
+def row(record: ExposureRecord, grid: TargetGrid, base: str, mime: str = FITS_FORMATS[0]) -> tuple:
     """One virtual image: the plate's solution resampled onto ``grid``."""
     wcs = grid.wcs()
     radius = max(grid.nx, grid.ny) * grid.scale_arcsec / 7200.0
@@ -167,6 +176,8 @@ def row(record: ExposureRecord, grid: TargetGrid, base: str) -> tuple:
         "ROTATION": repr(grid.rotation_deg),
         "PROJECTION": grid.projection,
     }
+    if mime != FITS_FORMATS[0]:
+        query["RESPONSEFORMAT"] = mime
     s = grid.scale_arcsec / 3600.0
     return (
         f"{record.plate_id} exposure {record.exposure} solution {record.solnum} "
@@ -176,7 +187,7 @@ def row(record: ExposureRecord, grid: TargetGrid, base: str) -> tuple:
         2,
         (grid.nx, grid.ny),
         (-s, s),
-        FITS_FORMATS[0],
+        mime,
         f"{base}/soda/sync?{urlencode(query)}",
         grid.nx * grid.ny * 4 + 8640,
         record.t_min,

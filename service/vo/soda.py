@@ -17,6 +17,7 @@ from service.catalog.geometry import Circle, Polygon, Range, Region, angle, rade
 from service.catalog.records import ExposureRecord
 from service.cutout.engine import INTERPOLATIONS, CutoutRequest
 from service.cutout.grid import PROJECTIONS, TargetGrid
+from service.cutout.preview import LIMITS, STRETCHES, PreviewOptions
 from service.faults import MultiValuedParamNotSupported, NotFoundFault, UsageFault
 from service.settings import Settings
 from service.vo.params import Params, boolean, choice, circle, number, polygon, pos
@@ -24,7 +25,7 @@ from service.vo.votable import Descriptor, Field, text
 
 SODA_SYNC = "ivo://ivoa.net/std/SODA#sync-1.0"
 FITS = "application/fits"
-RESPONSE_FORMATS = (FITS, "image/fits")
+RESPONSE_FORMATS = (FITS, "image/fits", "image/png", "image/jpeg")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +41,24 @@ class SodaRequest:
     projection: str
     interpolation: str
     native: bool
+    response_format: str = FITS
+    preview: PreviewOptions = PreviewOptions()
+
+
+def _preview(params: Params) -> PreviewOptions:
+    """Rendering options of PNG/JPEG answers."""
+    low = number("LOW", params.one("LOW") or "0.5", 0, 100)
+    high = number("HIGH", params.one("HIGH") or "99.5", 0, 100)
+    if not low < high:
+        raise UsageFault(f"Fields LOW, HIGH: LOW ({low:g}) must be below HIGH ({high:g})")
+    return PreviewOptions(
+        limits=choice("LIMITS", params.one("LIMITS") or "zscale", LIMITS) or "zscale",
+        low=low,
+        high=high,
+        stretch=choice("STRETCH", params.one("STRETCH") or "linear", STRETCHES) or "linear",
+        invert=boolean("INVERT", params.one("INVERT")),
+        annotate=boolean("ANNOTATE", params.one("ANNOTATE"), default=True),
+    )
 
 
 def obs_id_of(identifier: str, settings: Settings) -> str:
@@ -82,8 +101,7 @@ def parse(params: Params, settings: Settings) -> SodaRequest:
     c = settings.cutout
     side = int(math.isqrt(c.max_output_pixels))
     width, height = params.one("WIDTH"), params.one("HEIGHT")
-    fmt = choice("RESPONSEFORMAT", params.one("RESPONSEFORMAT"), RESPONSE_FORMATS)
-    del fmt  # FITS is the only format so far
+    fmt = choice("RESPONSEFORMAT", params.one("RESPONSEFORMAT"), RESPONSE_FORMATS) or FITS
     return SodaRequest(
         obs_id=obs_id_of(ids[0], settings),
         region=regions[0] if regions else None,
@@ -99,6 +117,8 @@ def parse(params: Params, settings: Settings) -> SodaRequest:
         )
         or "bilinear",
         native=boolean("NATIVE", params.one("NATIVE")),
+        response_format=FITS if fmt == "image/fits" else fmt,
+        preview=_preview(params),
     )
 
 
@@ -245,6 +265,36 @@ def descriptor(
             ("true", "false"),
         ),
         (text("RESPONSEFORMAT", "Format of the cutout"), FITS, "", None, RESPONSE_FORMATS),
+        (text("LIMITS", "PNG/JPEG display limits"), "zscale", "", None, LIMITS),
+        (
+            Field("LOW", "double", "Lower percentile (LIMITS=percentile)"),
+            "0.5",
+            "",
+            ("0", "100"),
+            (),
+        ),
+        (
+            Field("HIGH", "double", "Upper percentile (LIMITS=percentile)"),
+            "99.5",
+            "",
+            ("0", "100"),
+            (),
+        ),
+        (text("STRETCH", "PNG/JPEG stretch"), "linear", "", None, STRETCHES),
+        (
+            text("INVERT", "PNG/JPEG: dark stars on a light sky"),
+            "false",
+            "",
+            None,
+            ("true", "false"),
+        ),
+        (
+            text("ANNOTATE", "PNG/JPEG: scale bar and north/east arrows"),
+            "true",
+            "",
+            None,
+            ("true", "false"),
+        ),
     ]
     return Descriptor(
         "soda-sync", SODA_SYNC, access_url, "Cutouts on a common sky grid (SODA sync)", params

@@ -38,7 +38,11 @@ def links() -> Response:
                 sizes[key] = svc.store.stat(key).size
             except NotFoundFault as fault:
                 sizes[key] = fault
-        rows += datalink.rows(identifier, exposure, base, sizes)
+        c = svc.settings.cutout
+        preview = datalink.preview_url(
+            base, exposure, c.preview_size, c.default_size * c.default_scale_arcsec
+        )
+        rows += datalink.rows(identifier, exposure, base, sizes, preview)
         found.append(exposure)
     one = found[0] if len(found) == 1 and len(ids) == 1 else None
     descriptor = soda.descriptor(f"{base}/soda/sync", "ID", svc.settings, one)

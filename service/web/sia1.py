@@ -16,7 +16,12 @@ INPUTS = (
     (text("INPUT:POS", "Centre: ra,dec (deg, ICRS)"), "0,0"),
     (text("INPUT:SIZE", "Image size: one or two values (deg)"), "0.1"),
     (text("INPUT:INTERSECT", "OVERLAPS, COVERS, ENCLOSED or CENTER"), "OVERLAPS"),
-    (text("INPUT:FORMAT", "ALL, METADATA, image/fits (GRAPHIC: none yet)"), "ALL"),
+    (
+        text(
+            "INPUT:FORMAT", "ALL or image/fits (FITS), GRAPHIC or image/png, image/jpeg, METADATA"
+        ),
+        "ALL",
+    ),
     (text("INPUT:NAXIS", "Image size in pixels: n or n,m"), ""),
     (text("INPUT:CDELT", "Pixel scale (deg)"), ""),
     (text("INPUT:CRVAL", "Image centre if not POS: ra,dec (deg)"), ""),
@@ -34,7 +39,7 @@ def query() -> Response:
     if parsed.metadata:
         return table_response(sia1.FIELDS, [], params=INPUTS, field_ids=False)
     rows, overflow = [], False
-    if parsed.formats_match:
+    if parsed.mime:
         svc.engine.check_request(CutoutRequest("", 0, parsed.grid))  # size limits, now
         limit = svc.settings.vo.default_maxrec
         result = svc.catalog.search(sia1.catalog_query(parsed, None))
@@ -43,7 +48,7 @@ def query() -> Response:
     base = base_url()
     return table_response(
         sia1.FIELDS,
-        (sia1.row(r, parsed.grid, base) for r in rows),
+        (sia1.row(r, parsed.grid, base, parsed.mime or "") for r in rows),
         overflow=overflow,
         field_ids=False,
     )

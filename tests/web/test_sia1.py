@@ -53,6 +53,7 @@ def test_intersect_modes_nest(client):
     assert count(0.05, "&INTERSECT=ENCLOSED") == 0  # every plate is larger than 0.05 deg
     assert 1 <= count(20, "&CDELT=0.01&INTERSECT=ENCLOSED") <= count(20, "&CDELT=0.01")
     assert client.get("/sia/v1/query?POS=150,30&SIZE=20").status_code == 400  # 50,000 px a side
-    assert count(0.2, "&FORMAT=GRAPHIC") == 0
+    assert count(0.2, "&FORMAT=GRAPHIC") == overlaps
+    assert count(0.2, "&FORMAT=text/html") == 0
     metadata = client.get("/sia/v1/query?FORMAT=METADATA").get_data(as_text=True)
     assert 'name="INPUT:POS"' in metadata and "<TR>" not in metadata

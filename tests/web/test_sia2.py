@@ -98,7 +98,7 @@ def test_datalink_processed_and_getdataset(live, vo_settings, demo_archive):
     record = results[0]
     links = DatalinkResults.from_result_url(record.access_url)
     semantics = {str(s) for s in links.to_table()["semantics"]}
-    assert {"#this", "#cutout", "#auxiliary"} <= semantics
+    assert {"#this", "#cutout", "#auxiliary", "#preview"} <= semantics
     this = next(r for r in links if r.semantics == "#this")  # bysemantics needs the internet
     body = this.getdataset().read()
     mosaic = _exposure(vo_settings, record).object_key

@@ -3,6 +3,7 @@
 import io
 
 from astropy.io import fits
+from PIL import Image
 
 DID = "ivo://platecut.example.org/platecut?mc12668m0s1"
 
@@ -43,3 +44,31 @@ def test_bare_obs_id_and_native_mode(client):
     assert response.status_code == 200
     data = fits.getdata(io.BytesIO(response.data))
     assert data.dtype.kind in "iu"  # original 16-bit pixels, not resampled floats
+
+
+def test_png_and_jpeg_previews(client):
+    for mime, kind in (("image/png", "PNG"), ("image/jpeg", "JPEG")):
+        response = client.get(
+            "/soda/sync",
+            query_string={
+                "ID": DID,
+                "CIRCLE": "0.2 12 0.02",
+                "SCALE": "3",
+                "RESPONSEFORMAT": mime,
+                "STRETCH": "asinh",
+            },
+        )
+        assert response.status_code == 200 and response.mimetype == mime
+        image = Image.open(io.BytesIO(response.data))
+        assert image.format == kind and image.size == (48, 48)
+
+
+def test_datalink_preview_link_gives_a_small_png(client):
+    text = client.get("/datalink/links", query_string={"ID": DID}).get_data(as_text=True)
+    row = next(r for r in text.split("<TR>") if "#preview" in r)
+    url = (
+        row.split("<TD>")[2].split("</TD>")[0].replace("&amp;", "&").replace("http://localhost", "")
+    )
+    response = client.get(url)
+    assert response.mimetype == "image/png"
+    assert Image.open(io.BytesIO(response.data)).size == (256, 256)
