@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         The application, with every blueprint and error handler registered.
     """
     settings = settings or load_settings()
-    app = Flask("service", template_folder=str(Path(TEMPLATES)))
+    app = Flask("service", template_folder=str(Path(TEMPLATES)), static_folder=None)
     app.config["PLATECUT_SETTINGS"] = settings
     context.init_app(app, settings)
     for module in (landing, sia2, sia1, soda, datalink, files, vosi, registry):

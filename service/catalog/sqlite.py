@@ -28,6 +28,7 @@ from service.catalog.geometry import Region, bounding_caps, intersects, region_c
 from service.catalog.index import footprint_cells, region_cells
 from service.catalog.query import ExposureQuery, SearchResult, finish
 from service.catalog.records import ExposureRecord, PlateRecord
+from service.faults import FatalFault
 
 SCHEMA_VERSION = 3  # bump when the tables change
 _COLUMNS = [f.name for f in dataclasses.fields(ExposureRecord) if f.name != "footprint"]
@@ -101,6 +102,18 @@ class SqliteCatalog:
                 self._connections.append(db)
         return db
 
+    def _read(self) -> sqlite3.Connection:
+        """The connection, for reading: refuses a catalog of another schema version
+        (e.g. written by an older release) with a message that says what to do."""
+        db = self._db()
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            raise FatalFault(
+                f"catalog {self.path} has schema version {version}, this release reads "
+                f"{SCHEMA_VERSION}: run `platecut ingest` to rebuild it"
+            )
+        return db
+
     def create(self) -> None:
         """Create the tables (idempotent). A catalog written by an older schema is
         dropped: it is derived from the archive, and ``platecut ingest`` refills it."""
@@ -159,28 +172,30 @@ class SqliteCatalog:
     def plate(self, plate_id: str) -> PlateRecord | None:
         """One plate, or None."""
         row = (
-            self._db().execute("SELECT body FROM plates WHERE plate_id = ?", (plate_id,)).fetchone()
+            self._read()
+            .execute("SELECT body FROM plates WHERE plate_id = ?", (plate_id,))
+            .fetchone()
         )
         return PlateRecord(**json.loads(row[0])) if row else None
 
     def plates(self) -> list[PlateRecord]:
         """Every plate, in identifier order."""
-        rows = self._db().execute("SELECT body FROM plates ORDER BY plate_id")
+        rows = self._read().execute("SELECT body FROM plates ORDER BY plate_id")
         return [PlateRecord(**json.loads(body)) for (body,) in rows]
 
     def exposure(self, obs_id: str) -> ExposureRecord | None:
         """One exposure solution, or None."""
-        rows = self._db().execute(f"{_SELECT} WHERE obs_id = ?", (obs_id,)).fetchall()
+        rows = self._read().execute(f"{_SELECT} WHERE obs_id = ?", (obs_id,)).fetchall()
         return _exposures(rows)[0] if rows else None
 
     def orders(self) -> list[int]:
         """Index orders in use."""
-        return [o for (o,) in self._db().execute("SELECT ord FROM orders ORDER BY ord")]
+        return [o for (o,) in self._read().execute("SELECT ord FROM orders ORDER BY ord")]
 
     def _spatial(self, query: ExposureQuery) -> tuple[list[ExposureRecord], int]:
         """Records of the exposures whose footprint meets a region: cap test on the
         index rows, exact test on the stored unit vectors, then records."""
-        db = self._db()
+        db = self._read()
         found = []
         for order in self.orders():
             cells = sorted({c for region in query.regions for c in region_cells(region, order)})
@@ -215,7 +230,7 @@ class SqliteCatalog:
         return _exposures([r[:-1] for r, k in zip(rows, keep, strict=True) if k]), len(rids)
 
     def _by_ids(self, ids: list[str]) -> list[ExposureRecord]:
-        db, rows = self._db(), []
+        db, rows = self._read(), []
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
@@ -233,5 +248,5 @@ class SqliteCatalog:
             records = self._by_ids([i.rsplit("?", 1)[-1] for i in query.ids])
         else:
             with _no_gc():
-                records = _exposures(self._db().execute(_SELECT).fetchall())
+                records = _exposures(self._read().execute(_SELECT).fetchall())
         return finish(records, query)

@@ -1,21 +1,36 @@
-"""The landing page: what the service is, its endpoints, and the plates it serves."""
+"""The landing page: a search form for astronomers (position, radius, dates) with the
+exposures that cover it, and what the service is, its endpoints, and its plates."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+import math
+
+from flask import Blueprint, current_app, jsonify, render_template, request
 
 from service.archive.plates import list_plates
+from service.catalog.geometry import Circle
+from service.catalog.query import ExposureQuery
+from service.faults import UsageFault
 from service.settings import Settings
+from service.vo.params import number
+from service.web import search
+from service.web.context import base_url, services
 
-blueprint = Blueprint("landing", __name__, template_folder="templates")
+blueprint = Blueprint(
+    "landing",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
 
 ENDPOINTS = (
-    ("/", "This page: the service and the plates it serves."),
+    ("/", "This page: search by position; the service and the plates it serves."),
     ("/health", "Health check for load balancers and containers (JSON)."),
     ("/sia/v2/query", "SIA 2.0 discovery of exposure solutions (TOPCAT, Aladin, pyvo)."),
     ("/sia/v1/query", "SIA 1.0 image generation: cutouts of every covering plate."),
-    ("/soda/sync", "SODA cutouts on a common sky grid (FITS)."),
-    ("/datalink/links", "DataLink: mosaic, cutout service and WCS header of a solution."),
+    ("/soda/sync", "SODA cutouts on a common sky grid (FITS, PNG, JPEG)."),
+    ("/datalink/links", "DataLink: mosaic, cutout service, WCS header and preview of a solution."),
     ("/capabilities", "VOSI capabilities (and /availability)."),
     ("/registry/record", "VOResource record; OAI-PMH at /registry/oai."),
 )
@@ -25,16 +40,44 @@ def _settings() -> Settings:
     return current_app.config["PLATECUT_SETTINGS"]
 
 
-@blueprint.get("/")
-def index() -> str:
-    """Render the landing page."""
-    settings = _settings()
-    return render_template(
-        "landing.html",
-        service=settings.service,
-        endpoints=ENDPOINTS,
-        plates=list_plates(settings),
+def _search(settings: Settings) -> dict:
+    """Run the search the query string asks for; the template's variables."""
+    args = request.args
+    ra, dec = search.parse_position(args.get("pos", ""))
+    radius = number("Radius", args.get("radius") or "5", 0.01, 600) / 60.0
+    start = search.parse_date("From", args.get("from", ""))
+    end = search.parse_date("To", args.get("to", ""))
+    times = ()
+    if start is not None or end is not None:
+        times = ((start if start is not None else -math.inf, end if end is not None else math.inf),)
+    query = ExposureQuery(
+        regions=(Circle(ra, dec, radius),), times=times, maxrec=settings.vo.default_maxrec
     )
+    result = services().catalog.search(query)
+    base = base_url()
+    return {
+        "ra": ra,
+        "dec": dec,
+        "radius": radius,
+        "rows": search.rows(result.rows, ra, dec, radius, base),
+        "overflow": result.overflow,
+        "sketch": search.sketch(result.rows, ra, dec, radius),
+        "snippets": search.snippets(base, ra, dec, radius),
+    }
+
+
+@blueprint.get("/")
+def index() -> tuple[str, int]:
+    """Render the landing page, with the results of a search if one was asked."""
+    settings = _settings()
+    context = {"service": settings.service, "endpoints": ENDPOINTS, "plates": list_plates(settings)}
+    status = 200
+    if "pos" in request.args:
+        try:
+            context["found"] = _search(settings)
+        except UsageFault as exc:
+            context["error"], status = str(exc), 400
+    return render_template("landing.html", form=request.args, **context), status
 
 
 @blueprint.get("/health")

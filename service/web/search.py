@@ -1,0 +1,153 @@
+"""The web page's search: a position in any form astropy's SkyCoord reads, the rows
+to show, and a sketch of the footprints around the position (SVG, no JavaScript).
+
+Pure functions over catalog records; the landing blueprint calls them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from urllib.parse import urlencode
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astropy.time import Time
+from erfa import ErfaWarning
+
+from service.catalog.geometry import angle, unit
+from service.catalog.records import ExposureRecord
+from service.cutout.grid import TargetGrid
+from service.faults import UsageFault
+from service.vo import datalink
+
+THUMB = 128  # thumbnail pixels a side
+SKETCH = 320  # sketch pixels a side
+
+
+def parse_position(text: str) -> tuple[float, float]:
+    """(RA, Dec) in degrees from "10.68 41.27", "00:42:44.3 +41:16:09", "0h42m44s
+    41d16m9s", "10.68d 41.27d"...; a name (e.g. "M31") needs the internet.
+
+    Raises
+    ------
+    UsageFault
+        If the text is neither coordinates nor a name that could be resolved.
+    """
+    text = text.strip()
+    if not text:
+        raise UsageFault("Enter a position, e.g. 10.684 41.269 or 00:42:44.3 +41:16:09")
+    words = text.replace(",", " ").split()
+    sexagesimal = any(c in text for c in ":hms") and not text[0].isalpha()
+    units = (u.hourangle, u.deg) if sexagesimal else (u.deg, u.deg)
+    try:
+        coord = SkyCoord(" ".join(words), unit=units, frame="icrs")
+    except (ValueError, u.UnitsError) as exc:
+        if not text[0].isalpha():
+            raise UsageFault(f"Position {text[:60]!r} not understood: {exc}") from None
+        try:
+            coord = SkyCoord.from_name(text)
+        except Exception:  # noqa: BLE001 - any failure of the name service
+            raise UsageFault(
+                f"{text[:60]!r} is not a position, and name resolution (Sesame) needs the "
+                "internet, which this server could not reach: enter coordinates"
+            ) from None
+    return float(coord.ra.deg), float(coord.dec.deg)
+
+
+def parse_date(field: str, text: str) -> float | None:
+    """MJD of an ISO date or a year (``1905``, ``1905-03-01``); None if empty."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if text.isdigit() and len(text) == 4:
+            text = f"{text}-01-01"
+        with warnings.catch_warnings():  # plates predate 1960: ERFA calls UTC "dubious"
+            warnings.simplefilter("ignore", ErfaWarning)
+            return float(Time(text, scale="utc").mjd)
+    except ValueError:
+        raise UsageFault(f"{field}: {text[:30]!r} is not a date (YYYY or YYYY-MM-DD)") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One exposure solution as the page shows it."""
+
+    record: ExposureRecord
+    distance_deg: float  # from the plate (exposure) centre
+    thumbnail: str
+    cutout: str
+    mosaic: str
+    header: str
+
+
+def rows(
+    records: list[ExposureRecord], ra: float, dec: float, radius_deg: float, base: str
+) -> list[Row]:
+    """Rows with their links: cutouts of the search circle, thumbnails of it."""
+    centre = unit(ra, dec)
+    out = []
+    for r in records:
+        cut = {"ID": r.publisher_did, "CIRCLE": f"{ra!r} {dec!r} {radius_deg!r}"}
+        thumb = {
+            **cut,
+            "WIDTH": THUMB,
+            "SCALE": repr(2 * radius_deg * 3600 / THUMB),
+            "RESPONSEFORMAT": "image/png",
+        }
+        distance = float(np.degrees(angle(unit(r.ra, r.dec), centre)))
+        out.append(
+            Row(
+                r,
+                distance,
+                f"{base}/soda/sync?{urlencode(thumb)}",
+                f"{base}/soda/sync?{urlencode(cut)}",
+                datalink.file_url(base, r.object_key),
+                datalink.file_url(base, r.header_key),
+            )
+        )
+    return out
+
+
+def sketch(records: list[ExposureRecord], ra: float, dec: float, radius_deg: float) -> dict:
+    """SVG geometry: the footprints and the search circle in a gnomonic projection
+    around the position (north up, east left), ``SKETCH`` pixels a side."""
+    field = max(4 * radius_deg, max((r.fov_deg for r in records), default=1.0) * 1.2)
+    field = min(field, 120.0)
+    grid = TargetGrid(ra, dec, SKETCH, SKETCH, field * 3600 / SKETCH)
+    wcs = grid.wcs()
+    polygons = []
+    for r in records:
+        points = np.array(r.footprint)
+        front = angle(unit(points[:, 0], points[:, 1]), unit(ra, dec)) < math.radians(85)
+        if not front.all():
+            continue
+        x, y = wcs.all_world2pix(points[:, 0], points[:, 1], 0)
+        path = " ".join(f"{px:.1f},{SKETCH - 1 - py:.1f}" for px, py in zip(x, y, strict=True))
+        polygons.append((r.obs_id, path))
+    return {
+        "size": SKETCH,
+        "polygons": polygons,
+        "radius_px": radius_deg * 3600 / grid.scale_arcsec,
+        "field_deg": field,
+    }
+
+
+def snippets(base: str, ra: float, dec: float, radius_deg: float) -> dict[str, str]:
+    """The pyvo code and the URLs that reproduce the search in other tools."""
+    query = urlencode({"POS": f"CIRCLE {ra:.6f} {dec:.6f} {radius_deg:.6f}"})
+    sia1 = urlencode({"POS": f"{ra:.6f},{dec:.6f}", "SIZE": f"{2 * radius_deg:.6f}"})
+    return {
+        "pyvo": (
+            "import pyvo\n"
+            f'service = pyvo.dal.SIA2Service("{base}/sia/v2")\n'
+            f"results = service.search(pos=({ra:.6f}, {dec:.6f}, {radius_deg:.6f}))\n"
+            "for row in results:\n"
+            f"    cutout = row.processed(circle=({ra:.6f}, {dec:.6f}, {radius_deg:.6f}))"
+        ),
+        "sia2": f"{base}/sia/v2/query?{query}",
+        "sia1": f"{base}/sia/v1/query?{sia1}",
+    }

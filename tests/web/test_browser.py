@@ -1,0 +1,99 @@
+"""The web page in a real headless Chromium (Debian's chromium and chromedriver,
+installed by .ci/install-system-deps): a search returns rows, every thumbnail loads,
+sorting works, a cutout link downloads a valid FITS file. The screenshot is saved
+under var/test-artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from astropy.io import fits
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from service.settings import PROJECT_ROOT
+
+ARTIFACTS = PROJECT_ROOT / "var" / "test-artifacts"
+
+
+@pytest.fixture
+def browser(tmp_path):
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver, "run .ci/install-system-deps (chromium, chromium-driver)"
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1800",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(tmp_path / "downloads"),
+            "download.prompt_for_download": False,
+        },
+    )
+    chrome = webdriver.Chrome(
+        options=options, service=webdriver.ChromeService(executable_path=driver)
+    )
+    chrome.set_page_load_timeout(120)
+    yield chrome
+    chrome.quit()
+
+
+def test_search_thumbnails_sort_and_download(browser, live, tmp_path):
+    browser.get(f"{live}/")
+    browser.find_element(By.NAME, "pos").send_keys("00:00:48 +12:00:00")
+    radius = browser.find_element(By.NAME, "radius")
+    radius.clear()
+    radius.send_keys("3")
+    browser.find_element(By.CSS_SELECTOR, "#search button").click()
+    wait = WebDriverWait(browser, 120)
+    wait.until(ec.presence_of_element_located((By.ID, "results")))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")
+    assert len(rows) >= 2
+    browser.execute_script(
+        "document.querySelectorAll('img.thumb').forEach(i => i.loading = 'eager')"
+    )
+    wait.until(lambda b: b.execute_script(
+        "return [...document.querySelectorAll('img.thumb')].every(i => i.complete && i.naturalWidth === 128)"
+    ))  # fmt: skip
+    assert browser.find_elements(By.CSS_SELECTOR, "#sketch polygon")
+    assert "SIA2Service" in browser.find_element(By.ID, "pyvo").text
+
+    header = browser.find_elements(By.CSS_SELECTOR, "#results th")[6]  # distance from plate centre
+    header.click()
+    distances = [
+        float(r.find_elements(By.TAG_NAME, "td")[6].text)
+        for r in browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")
+    ]
+    assert distances == sorted(distances)
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "web-search.png"))
+
+    browser.find_element(By.CSS_SELECTOR, "#results a.fits").click()
+    downloads = tmp_path / "downloads"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        done = [p for p in downloads.glob("*.fits")] if downloads.exists() else []
+        if done and not list(downloads.glob("*.crdownload")):
+            break
+        time.sleep(0.2)
+    assert done, "no FITS file downloaded"
+    with fits.open(done[0]) as hdus:
+        assert hdus[0].data.shape == (250, 250)  # 2 x 3' at 1.44"/px
+        assert hdus[0].header["CTYPE1"] == "RA---TAN"
+
+
+def test_offline_name_resolution_says_so(browser, live):
+    browser.get(f"{live}/?pos=M31")
+    assert "needs the internet" in browser.find_element(By.ID, "error").text
+    assert Path(ARTIFACTS).parent.exists()
