@@ -13,7 +13,18 @@ from flask import Flask, Response, request
 
 from service import errors
 from service.settings import PROJECT_ROOT, Settings, load_settings
-from service.web import context, datalink, files, landing, registry, sia1, sia2, soda, vosi
+from service.web import (
+    context,
+    datalink,
+    files,
+    landing,
+    registry,
+    results,
+    sia1,
+    sia2,
+    soda,
+    vosi,
+)
 
 TEMPLATES = PROJECT_ROOT / "votable_templates"
 
@@ -39,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(module.blueprint)
     errors.init_app(app)
     app.after_request(_cors)
+    results.init_app(app)  # registered last: runs before CORS, which then marks the 303
     return app
 
 

@@ -125,6 +125,16 @@ class VoSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class ResultsSettings:
+    """Large responses written to S3 and answered with a redirect (AWS Lambda caps a
+    response at 6 MB, base64 included)."""
+
+    s3_url: str  # s3://bucket/prefix; empty: never redirect
+    redirect_above_bytes: int  # 0: never redirect
+    url_expiry_s: int
+
+
+@dataclasses.dataclass(frozen=True)
 class DemoSettings:
     """Shape of the demo archive generated when the archive root is absent."""
 
@@ -152,6 +162,7 @@ class Settings:
     catalog: CatalogSettings
     cutout: CutoutSettings
     vo: VoSettings
+    results: ResultsSettings
     demo: DemoSettings
     server: ServerSettings
 

@@ -23,6 +23,23 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     )
 
 
+def open_results(settings: Settings) -> S3Store | None:
+    """The bucket where large responses are written (``results.s3_url``), or None."""
+    url = urlparse(settings.results.s3_url)
+    if not settings.results.s3_url:
+        return None
+    if url.scheme != "s3" or not url.netloc:
+        raise SettingsError(f"results.s3_url {settings.results.s3_url!r} is not s3://bucket/prefix")
+    st = settings.storage
+    return S3Store(
+        url.netloc,
+        url.path,
+        retry_policy(settings),
+        endpoint_url=st.s3_endpoint_url,
+        region=st.s3_region,
+    )
+
+
 def open_store(settings: Settings) -> ObjectStore:
     """Return the store of the configured archive root.
 

@@ -111,6 +111,27 @@ class S3Store:
 
         return run
 
+    def put(self, key: str, body: bytes, content_type: str, filename: str) -> None:
+        """Write an object (results of requests, never the archive)."""
+        stats = FetchStats()
+
+        def put() -> None:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Body=body,
+                ContentType=content_type,
+                ContentDisposition=f'attachment; filename="{filename}"',
+            )
+
+        with_retries(self._attempt(key, put), self.policy, stats, f"PUT {self.identity}/{key}")
+
+    def presigned_url(self, key: str, expires_s: int) -> str:
+        """A URL anyone can GET the object with until it expires (signed locally)."""
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=expires_s
+        )
+
     def stat(self, key: str, stats: FetchStats | None = None) -> ObjectInfo:
         """Return size and ETag of ``key`` (one HEAD request)."""
         stats = stats or FetchStats()

@@ -17,6 +17,8 @@ from service.cutout.engine import CutoutEngine, open_engine
 from service.settings import Settings
 from service.storage import open_store
 from service.storage.base import ObjectStore
+from service.storage.factory import open_results
+from service.storage.s3 import S3Store
 from service.vo.params import Params
 
 _EXTENSION = "platecut"
@@ -48,6 +50,12 @@ class Services:
             return open_catalog(self.settings)
 
     @cached_property
+    def results(self) -> S3Store | None:
+        """Where large responses are written, if configured."""
+        with self._lock:
+            return open_results(self.settings)
+
+    @cached_property
     def engine(self) -> CutoutEngine:
         """The cutout engine (over :attr:`store`)."""
         store = self.store
@@ -56,9 +64,11 @@ class Services:
 
     def close(self) -> None:
         """Close what was opened."""
-        for name in ("catalog", "store"):
+        for name in ("catalog", "store", "results"):
             if name in self.__dict__:
-                self.__dict__.pop(name).close()
+                opened = self.__dict__.pop(name)
+                if opened is not None:
+                    opened.close()
         self.__dict__.pop("engine", None)
 
 

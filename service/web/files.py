@@ -9,6 +9,7 @@ from flask import Blueprint, Response
 
 from service.faults import NotFoundFault
 from service.storage.base import FetchStats
+from service.storage.s3 import S3Store
 from service.web.context import services
 
 blueprint = Blueprint("files", __name__, url_prefix="/files")
@@ -21,8 +22,13 @@ def get(key: str) -> Response:
     """The object, with its length, ETag and a download filename."""
     if not key.startswith(PREFIXES) or ".." in key.split("/"):
         raise NotFoundFault(f"/files/{key}: only mosaics/ and headers/ objects are served")
-    store = services().store
+    svc = services()
+    store = svc.store
     info = store.stat(key)
+    limit = svc.settings.results.redirect_above_bytes
+    if limit and isinstance(store, S3Store) and info.size > limit:  # e.g. on Lambda
+        url = store.presigned_url(key, svc.settings.results.url_expiry_s)
+        return Response(status=303, headers={"Location": url})
 
     def parts() -> Iterator[bytes]:
         stats = FetchStats()
