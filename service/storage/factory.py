@@ -30,13 +30,19 @@ def open_results(settings: Settings) -> S3Store | None:
         return None
     if url.scheme != "s3" or not url.netloc:
         raise SettingsError(f"results.s3_url {settings.results.s3_url!r} is not s3://bucket/prefix")
+    return _s3(settings, url.netloc, url.path, unsigned=False)
+
+
+def _s3(settings: Settings, bucket: str, prefix: str, unsigned: bool) -> S3Store:
     st = settings.storage
     return S3Store(
-        url.netloc,
-        url.path,
+        bucket,
+        prefix,
         retry_policy(settings),
         endpoint_url=st.s3_endpoint_url,
         region=st.s3_region,
+        unsigned=unsigned,
+        max_connections=st.concurrency,
     )
 
 
@@ -51,16 +57,7 @@ def open_store(settings: Settings) -> ObjectStore:
         return LocalStore(settings.local_archive_path())
     url = urlparse(root)
     if url.scheme == "s3":
-        st = settings.storage
-        return S3Store(
-            url.netloc,
-            url.path,
-            retry_policy(settings),
-            endpoint_url=st.s3_endpoint_url,
-            region=st.s3_region,
-            unsigned=st.s3_unsigned,
-            max_connections=st.concurrency,
-        )
+        return _s3(settings, url.netloc, url.path, settings.storage.s3_unsigned)
     if url.scheme in {"http", "https"}:
         return HttpStore(root, retry_policy(settings))
     raise SettingsError(f"archive root {root!r}: unsupported scheme {url.scheme!r}")

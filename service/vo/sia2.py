@@ -11,6 +11,7 @@ import dataclasses
 from service.catalog.query import ExposureQuery
 from service.vo import obscore
 from service.vo.params import Params, intervals, maxrec, number, pos
+from service.vo.votable import Descriptor, Field, text
 
 #: parameters of SIA 2.0 section 2, all accepted
 PARAMETERS = (
@@ -18,6 +19,7 @@ PARAMETERS = (
     "FACILITY", "INSTRUMENT", "DPTYPE", "CALIB", "TARGET", "TIMERES", "SPECRP",
     "FORMAT", "MAXREC", "RESPONSEFORMAT",
 )  # fmt: skip
+SIA2_QUERY = "ivo://ivoa.net/std/SIA#query-2.0"
 RESPONSE_FORMATS = (
     "votable",
     "application/x-votable+xml",
@@ -104,3 +106,40 @@ def parse(params: Params, default_maxrec: int, max_maxrec: int) -> Sia2Query:
 def passes_timeres(exptime: float, timeres: tuple[tuple[float, float], ...]) -> bool:
     """Whether an exposure's time resolution (its exposure time) is in TIMERES."""
     return not timeres or any(lo <= exptime <= hi for lo, hi in timeres)
+
+
+def _interval(name: str, what: str, ucd: str, unit: str = "") -> tuple:
+    doc = f"{what}: interval 'low high' (-Inf/+Inf for open ends)"
+    field = Field(name, "double", doc, ucd, unit=unit, arraysize="2", xtype="interval")
+    return (field, "", "", None, ())
+
+
+def _text(name: str, what: str, options: tuple[str, ...] = ()) -> tuple:
+    return (text(name, what), "", "", None, options)
+
+
+def self_description(base: str, max_maxrec: int) -> Descriptor:
+    """The SIA 2.0 query's input parameters, as a service descriptor."""
+    params = [
+        _text("POS", "CIRCLE ra dec r, RANGE ra1 ra2 dec1 dec2 or POLYGON ra dec ... (deg)"),
+        _interval("BAND", "Wavelength", "em.wl", "m"),
+        _interval("TIME", "Observation time (MJD)", "time.epoch", "d"),
+        _text("POL", "Polarisation state (plates have none)"),
+        _interval("FOV", "Field of view", "phys.angSize;instr.fov", "deg"),
+        _interval("SPATRES", "Spatial resolution", "pos.angResolution", "arcsec"),
+        _interval("EXPTIME", "Exposure time", "time.duration;obs.exposure", "s"),
+        _text("ID", "obs_publisher_did"),
+        _text("COLLECTION", "Plate series"),
+        _text("FACILITY", "Telescope"),
+        _text("INSTRUMENT", "Instrument"),
+        _text("DPTYPE", "Data product type", ("image", "cube")),
+        (Field("CALIB", "int", "Calibration level"), "", "", ("0", "4"), ()),
+        _text("TARGET", "Target name"),
+        _interval("TIMERES", "Time resolution", "time.resolution", "s"),
+        _interval("SPECRP", "Spectral resolving power", "spect.resolution"),
+        _text("FORMAT", "Format of the data products", ("image/fits", obscore.DATALINK_MIME)),
+        (Field("MAXREC", "int", "Most rows returned"), "", "", ("0", str(max_maxrec)), ()),
+    ]
+    return Descriptor(
+        "sia2-query", SIA2_QUERY, f"{base}/sia/v2/query", "This SIA 2.0 query", params
+    )

@@ -9,154 +9,10 @@ from flask import Blueprint, Response
 
 from service.vo import obscore, sia2, soda
 from service.vo.params import choice
-from service.vo.votable import Descriptor, Field, table_response, text
+from service.vo.votable import table_response
 from service.web.context import base_url, request_params, services
 
 blueprint = Blueprint("sia2", __name__, url_prefix="/sia/v2")
-SIA2_QUERY = "ivo://ivoa.net/std/SIA#query-2.0"
-
-
-def self_description(base: str) -> Descriptor:
-    """The SIA 2.0 query's input parameters, as a service descriptor."""
-    interval = "Interval 'low high' (-Inf/+Inf for open ends)"
-    params = [
-        (
-            text("POS", "CIRCLE ra dec r, RANGE ra1 ra2 dec1 dec2 or POLYGON ra dec ... (deg)"),
-            "",
-            "",
-            None,
-            (),
-        ),
-        (
-            Field(
-                "BAND",
-                "double",
-                f"Wavelength. {interval}",
-                "em.wl",
-                unit="m",
-                arraysize="2",
-                xtype="interval",
-            ),
-            "",
-            "",
-            None,
-            (),
-        ),
-        (
-            Field(
-                "TIME",
-                "double",
-                f"Observation time, MJD. {interval}",
-                "time.epoch",
-                unit="d",
-                arraysize="2",
-                xtype="interval",
-            ),
-            "",
-            "",
-            None,
-            (),
-        ),
-        (text("POL", "Polarisation state (plates have none)"), "", "", None, ()),
-        (
-            Field(
-                "FOV",
-                "double",
-                f"Field of view. {interval}",
-                "phys.angSize;instr.fov",
-                unit="deg",
-                arraysize="2",
-                xtype="interval",
-            ),
-            "",
-            "",
-            None,
-            (),
-        ),
-        (
-            Field(
-                "SPATRES",
-                "double",
-                f"Spatial resolution. {interval}",
-                "pos.angResolution",
-                unit="arcsec",
-                arraysize="2",
-                xtype="interval",
-            ),
-            "",
-            "",
-            None,
-            (),
-        ),
-        (
-            Field(
-                "EXPTIME",
-                "double",
-                f"Exposure time. {interval}",
-                "time.duration;obs.exposure",
-                unit="s",
-                arraysize="2",
-                xtype="interval",
-            ),
-            "",
-            "",
-            None,
-            (),
-        ),
-        (text("ID", "obs_publisher_did"), "", "", None, ()),
-        (text("COLLECTION", "Plate series"), "", "", None, ()),
-        (text("FACILITY", "Telescope"), "", "", None, ()),
-        (text("INSTRUMENT", "Instrument"), "", "", None, ()),
-        (text("DPTYPE", "Data product type"), "", "", None, ("image", "cube")),
-        (Field("CALIB", "int", "Calibration level"), "", "", ("0", "4"), ()),
-        (text("TARGET", "Target name"), "", "", None, ()),
-        (
-            Field(
-                "TIMERES",
-                "double",
-                f"Time resolution. {interval}",
-                "time.resolution",
-                unit="s",
-                arraysize="2",
-                xtype="interval",
-            ),
-            "",
-            "",
-            None,
-            (),
-        ),
-        (
-            Field(
-                "SPECRP",
-                "double",
-                f"Spectral resolving power. {interval}",
-                "spect.resolution",
-                arraysize="2",
-                xtype="interval",
-            ),
-            "",
-            "",
-            None,
-            (),
-        ),
-        (
-            text("FORMAT", "Format of the data products"),
-            "",
-            "",
-            None,
-            ("image/fits", obscore.DATALINK_MIME),
-        ),
-        (
-            Field("MAXREC", "int", "Most rows returned"),
-            "",
-            "",
-            ("0", str(services().settings.vo.max_maxrec)),
-            (),
-        ),
-    ]
-    return Descriptor(
-        "sia2-query", SIA2_QUERY, f"{base}/sia/v2/query", "This SIA 2.0 query", params
-    )
 
 
 @blueprint.route("/query", methods=["GET", "POST"])
@@ -177,12 +33,12 @@ def query() -> Response:
         rows = rows[: parsed.maxrec]
     descriptors = [
         soda.descriptor(f"{base}/soda/sync", "obs_publisher_did", svc.settings),
-        self_description(base),
+        sia2.self_description(base, svc.settings.vo.max_maxrec),
     ]
     return table_response(
         obscore.FIELDS,
         (obscore.row(r, base) for r in rows),
         overflow=overflow,
-        infos=[("standardID", SIA2_QUERY)],
+        infos=[("standardID", sia2.SIA2_QUERY)],
         descriptors=descriptors,
     )
