@@ -48,6 +48,8 @@ CREATE INDEX IF NOT EXISTS cells_rid ON cells (rid);
 """
 _SELECT = f"SELECT {', '.join(_COLUMNS)}, radec FROM exposures"
 _CHUNK = 900
+MMAP_BYTES = 4 << 30
+CACHE_KIB = 256 << 10
 
 
 @contextlib.contextmanager
@@ -63,13 +65,24 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
+_FIELDS = [f.name for f in dataclasses.fields(ExposureRecord)]
+
+
+def _record(values: tuple) -> ExposureRecord:
+    """An ExposureRecord from values in field order, without the frozen dataclass's
+    ``__init__`` (one ``object.__setattr__`` per field): half the time, same object."""
+    record = object.__new__(ExposureRecord)
+    object.__setattr__(record, "__dict__", dict(zip(_FIELDS, values, strict=True)))
+    return record
+
+
 def _exposures(rows: list[tuple]) -> list[ExposureRecord]:
     """Records from ``_SELECT`` rows (footprints decoded for all rows at once)."""
     if not rows:
         return []
     corners = np.frombuffer(b"".join(r[-1] for r in rows), "<f8").reshape(len(rows), -1, 2)
     return [
-        ExposureRecord(*row[:_FP], tuple(map(tuple, fp)), *row[_FP:-1])
+        _record((*row[:_FP], tuple(map(tuple, fp)), *row[_FP:-1]))
         for row, fp in zip(rows, corners.tolist(), strict=True)
     ]
 
@@ -97,6 +110,10 @@ class SqliteCatalog:
             db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            # reads through a memory map (no read() call per page) and a larger page
+            # cache: the index and footprints of a DASCH-size catalog are ~1 GB
+            db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+            db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._local.db = db
             with self._lock:
                 self._connections.append(db)
@@ -208,8 +225,9 @@ class SqliteCatalog:
                 ).fetchall()
         if not found:
             return [], 0
-        table = np.unique(np.array(found, dtype=float), axis=0)
-        rids, caps = table[:, 0].astype(np.int64), table[:, 1:]
+        table = np.array(found, dtype=float)
+        rids, first = np.unique(table[:, 0].astype(np.int64), return_index=True)
+        caps = table[first, 1:]
         reach = np.zeros(len(rids), bool)
         for region in query.regions:
             reach |= _reaches(caps, region)
