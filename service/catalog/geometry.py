@@ -126,6 +126,15 @@ def bounding_caps(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return centre, np.where(radius < math.pi / 2, radius, math.pi)
 
 
+def inner_radius(polys: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Radius (n,) of the cap about ``centre`` (n, 3) inside each counter-clockwise
+    convex polygon: the distance to the nearest edge's great circle; -1 when the
+    centre is not inside (no such cap)."""
+    _, _, n = _edges(polys)
+    sines = np.einsum("nkj,nj->nk", n, centre).min(axis=1)
+    return np.where(sines > 0, np.arcsin(np.clip(sines, 0.0, 1.0)), -1.0)
+
+
 def region_cap(region: Region) -> tuple[np.ndarray, float]:
     """Centre (unit vector) and radius (radians) of a cap containing the region; a
     radius of pi when no cap under 90 degrees is known to contain it."""

@@ -24,13 +24,20 @@ from pathlib import Path
 
 import numpy as np
 
-from service.catalog.geometry import Region, bounding_caps, intersects, region_cap
+from service.catalog.geometry import (
+    Circle,
+    Region,
+    bounding_caps,
+    inner_radius,
+    intersects,
+    region_cap,
+)
 from service.catalog.index import footprint_cells, region_cells
 from service.catalog.query import ExposureQuery, SearchResult, finish
 from service.catalog.records import ExposureRecord, PlateRecord
 from service.faults import FatalFault
 
-SCHEMA_VERSION = 3  # bump when the tables change
+SCHEMA_VERSION = 4  # bump when the tables change
 _COLUMNS = [f.name for f in dataclasses.fields(ExposureRecord) if f.name != "footprint"]
 _FP = [f.name for f in dataclasses.fields(ExposureRecord)].index("footprint")
 SCHEMA = f"""
@@ -43,6 +50,7 @@ CREATE INDEX IF NOT EXISTS exposures_plate ON exposures (plate_id);
 CREATE TABLE IF NOT EXISTS cells (
     ord INTEGER NOT NULL, cell INTEGER NOT NULL, rid INTEGER NOT NULL,
     cx REAL NOT NULL, cy REAL NOT NULL, cz REAL NOT NULL, cap REAL NOT NULL,
+    inner REAL NOT NULL,
     PRIMARY KEY (ord, cell, rid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS cells_rid ON cells (rid);
 """
@@ -88,10 +96,20 @@ def _exposures(rows: list[tuple]) -> list[ExposureRecord]:
 
 
 def _reaches(caps: np.ndarray, region: Region) -> np.ndarray:
-    """Whether each bounding cap (n, 4: centre, radius) can meet the region."""
+    """Whether each bounding cap (n, 5: centre, radius, inner radius) can meet the region."""
     centre, radius = region_cap(region)
     distance = np.arccos(np.clip(caps[:, :3] @ centre, -1.0, 1.0))
     return distance <= caps[:, 3] + radius + 1e-9
+
+
+def _surely_meets(caps: np.ndarray, region: Region) -> np.ndarray:
+    """Whether each footprint certainly meets a cone: the cone reaches the cap inside
+    the footprint (only for cones; other regions get the exact test)."""
+    if not isinstance(region, Circle):
+        return np.zeros(len(caps), bool)
+    centre, radius = region_cap(region)
+    distance = np.arccos(np.clip(caps[:, :3] @ centre, -1.0, 1.0))
+    return (caps[:, 4] > 0) & (distance <= caps[:, 4] + radius - 1e-9)
 
 
 class SqliteCatalog:
@@ -155,6 +173,7 @@ class SqliteCatalog:
         for e in exposures:
             vectors = e.footprint_vectors()
             centre, cap = bounding_caps(vectors[None])
+            inner = inner_radius(vectors[None], centre)
             order, ids = footprint_cells(vectors)
             rows.append(
                 (
@@ -163,7 +182,7 @@ class SqliteCatalog:
                     np.asarray(e.footprint, "<f8").tobytes(),
                 )
             )
-            cells.append((order, ids, (*centre[0].tolist(), float(cap[0]))))
+            cells.append((order, ids, (*centre[0].tolist(), float(cap[0]), float(inner[0]))))
         db = self._db()
         marks = ",".join("?" * (len(_COLUMNS) + 2))
         with db:
@@ -179,7 +198,7 @@ class SqliteCatalog:
             for row, (order, ids, cap) in zip(rows, cells, strict=True):
                 rid = db.execute(f"INSERT INTO exposures VALUES (NULL, {marks})", row).lastrowid
                 db.executemany(
-                    "INSERT OR IGNORE INTO cells VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [(order, cell, rid, *cap) for cell in ids],
                 )
             db.executemany(
@@ -210,8 +229,9 @@ class SqliteCatalog:
         return [o for (o,) in self._read().execute("SELECT ord FROM orders ORDER BY ord")]
 
     def _spatial(self, query: ExposureQuery) -> tuple[list[ExposureRecord], int]:
-        """Records of the exposures whose footprint meets a region: cap test on the
-        index rows, exact test on the stored unit vectors, then records."""
+        """Records of the exposures whose footprint meets a region: cap tests on the
+        index rows (out of reach: dropped; cone reaching the inner cap: kept), the
+        exact test on the stored unit vectors of the rest, then records."""
         db = self._read()
         found = []
         for order in self.orders():
@@ -220,7 +240,8 @@ class SqliteCatalog:
                 chunk = cells[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 found += db.execute(
-                    f"SELECT rid, cx, cy, cz, cap FROM cells WHERE ord = ? AND cell IN ({marks})",
+                    "SELECT rid, cx, cy, cz, cap, inner FROM cells "
+                    f"WHERE ord = ? AND cell IN ({marks})",
                     (order, *chunk),
                 ).fetchall()
         if not found:
@@ -229,31 +250,31 @@ class SqliteCatalog:
         rids, first = np.unique(table[:, 0].astype(np.int64), return_index=True)
         caps = table[first, 1:]
         reach = np.zeros(len(rids), bool)
+        sure = np.zeros(len(rids), bool)
         for region in query.regions:
             reach |= _reaches(caps, region)
-        rows = []
-        maybe = rids[reach].tolist()
-        for start in range(0, len(maybe), _CHUNK):
-            chunk = maybe[start : start + _CHUNK]
+            sure |= _surely_meets(caps, region)
+        hits = rids[sure].tolist()
+        rows = self._in("SELECT rid, footprint FROM exposures", rids[reach & ~sure].tolist())
+        if rows:
+            polys = np.frombuffer(b"".join(r[1] for r in rows), "<f8").reshape(len(rows), -1, 3)
+            keep = np.zeros(len(rows), bool)
+            for region in query.regions:
+                keep |= intersects(polys, region)
+            hits += [r[0] for r, k in zip(rows, keep, strict=True) if k]
+        return _exposures(self._in(_SELECT, hits)), len(rids)
+
+    def _in(self, select: str, keys: list, column: str = "rid") -> list[tuple]:
+        """Rows of ``select`` whose ``column`` is one of ``keys``."""
+        db, rows = self._read(), []
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows += db.execute(
-                f"{_SELECT.replace(' FROM', ', footprint FROM')} WHERE rid IN ({marks})", chunk
-            ).fetchall()
-        if not rows:
-            return [], len(rids)
-        polys = np.frombuffer(b"".join(r[-1] for r in rows), "<f8").reshape(len(rows), -1, 3)
-        keep = np.zeros(len(rows), bool)
-        for region in query.regions:
-            keep |= intersects(polys, region)
-        return _exposures([r[:-1] for r, k in zip(rows, keep, strict=True) if k]), len(rids)
+            rows += db.execute(f"{select} WHERE {column} IN ({marks})", chunk).fetchall()
+        return rows
 
     def _by_ids(self, ids: list[str]) -> list[ExposureRecord]:
-        db, rows = self._read(), []
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows += db.execute(f"{_SELECT} WHERE obs_id IN ({marks})", chunk).fetchall()
-        return _exposures(rows)
+        return _exposures(self._in(_SELECT, ids, "obs_id"))
 
     def search(self, query: ExposureQuery) -> SearchResult:
         """Exposures matching the query, ordered by observation date."""

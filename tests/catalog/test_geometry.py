@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 import spherely
 
-from service.catalog.geometry import Circle, Polygon, Range, intersects, unit
+from service.catalog.geometry import (
+    Circle,
+    Polygon,
+    Range,
+    bounding_caps,
+    inner_radius,
+    intersects,
+    unit,
+)
 from tests.catalog.conftest import synthetic_footprint
 
 RADIUS = 6_371_010.0  # spherely's default sphere radius, metres
@@ -134,3 +142,34 @@ def test_full_ra_polar_cap_agrees_with_the_highest_point_of_each_edge():
     clear = np.abs(top - 80) > 1e-4
     assert clear.sum() > 250
     assert np.array_equal(cap[clear], ((top >= 80) | around_pole)[clear])
+
+
+def test_caps_bound_the_footprints_from_outside_and_inside():
+    """Points on the outer cap's rim are outside (or on) the footprint, points on the
+    inner cap's rim inside it (checked with S2)."""
+    fps = footprints(n=60, seed=9)
+    polys = vectors(fps)
+    centre, outer = bounding_caps(polys)
+    inner = inner_radius(polys, centre)
+    assert (inner > 0).all() and (inner < outer).all()
+    for fp, c, r_in, r_out in zip(fps, centre, inner, outer, strict=True):
+        shape = s2_polygon(fp)
+        ra, dec = (float(v) for v in np.degrees([math.atan2(c[1], c[0]), math.asin(c[2])]))
+        for radius, inside in ((r_in * 0.999, True), (r_out * 1.001, False)):
+            rim = Circle(ra % 360, dec, math.degrees(radius))
+            for bearing in np.linspace(0, 2 * math.pi, 12, endpoint=False):
+                point = _offset(rim, bearing)
+                assert spherely.contains(shape, spherely.create_point(*point)) == inside
+
+
+def _offset(circle, bearing):
+    """The point at ``circle.radius`` from the centre along ``bearing`` (lon, lat)."""
+    d, lat1, lon1 = math.radians(circle.radius), math.radians(circle.dec), math.radians(circle.ra)
+    lat2 = math.asin(
+        math.sin(lat1) * math.cos(d) + math.cos(lat1) * math.sin(d) * math.cos(bearing)
+    )
+    lon2 = lon1 + math.atan2(
+        math.sin(bearing) * math.sin(d) * math.cos(lat1),
+        math.cos(d) - math.sin(lat1) * math.sin(lat2),
+    )
+    return ((math.degrees(lon2) + 180) % 360 - 180, math.degrees(lat2))
