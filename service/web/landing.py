@@ -70,7 +70,13 @@ def _search(settings: Settings) -> dict:
 def index() -> tuple[str, int]:
     """Render the landing page, with the results of a search if one was asked."""
     settings = _settings()
-    context = {"service": settings.service, "endpoints": ENDPOINTS, "plates": list_plates(settings)}
+    context = {
+        "service": settings.service,
+        "endpoints": ENDPOINTS,
+        "plates": list_plates(settings),
+        "archive_is_local": settings.archive_is_local,
+        "archive_root": settings.archive.root,
+    }
     status = 200
     if "pos" in request.args:
         try:
