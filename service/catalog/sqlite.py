@@ -95,21 +95,16 @@ def _exposures(rows: list[tuple]) -> list[ExposureRecord]:
     ]
 
 
-def _reaches(caps: np.ndarray, region: Region) -> np.ndarray:
-    """Whether each bounding cap (n, 5: centre, radius, inner radius) can meet the region."""
+def _cap_tests(caps: np.ndarray, region: Region) -> tuple[np.ndarray, np.ndarray]:
+    """For each footprint (caps: n x 5, centre, outer and inner radius): whether its
+    outer cap can meet the region, and whether it surely meets it (a cone reaching
+    the cap inside the footprint; other regions always get the exact test)."""
     centre, radius = region_cap(region)
     distance = np.arccos(np.clip(caps[:, :3] @ centre, -1.0, 1.0))
-    return distance <= caps[:, 3] + radius + 1e-9
-
-
-def _surely_meets(caps: np.ndarray, region: Region) -> np.ndarray:
-    """Whether each footprint certainly meets a cone: the cone reaches the cap inside
-    the footprint (only for cones; other regions get the exact test)."""
+    reach = distance <= caps[:, 3] + radius + 1e-9
     if not isinstance(region, Circle):
-        return np.zeros(len(caps), bool)
-    centre, radius = region_cap(region)
-    distance = np.arccos(np.clip(caps[:, :3] @ centre, -1.0, 1.0))
-    return (caps[:, 4] > 0) & (distance <= caps[:, 4] + radius - 1e-9)
+        return reach, np.zeros(len(caps), bool)
+    return reach, (caps[:, 4] > 0) & (distance <= caps[:, 4] + radius - 1e-9)
 
 
 class SqliteCatalog:
@@ -252,8 +247,9 @@ class SqliteCatalog:
         reach = np.zeros(len(rids), bool)
         sure = np.zeros(len(rids), bool)
         for region in query.regions:
-            reach |= _reaches(caps, region)
-            sure |= _surely_meets(caps, region)
+            region_reach, region_sure = _cap_tests(caps, region)
+            reach |= region_reach
+            sure |= region_sure
         hits = rids[sure].tolist()
         rows = self._in("SELECT rid, footprint FROM exposures", rids[reach & ~sure].tolist())
         if rows:

@@ -3,10 +3,11 @@ identifier that cannot be resolved (the document as a whole still succeeds)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from service.catalog.records import ExposureRecord
 from service.faults import Fault
+from service.vo import soda
 from service.vo.votable import Field, text
 
 DATALINK_LINKS = "ivo://ivoa.net/std/DataLink#links-1.1"
@@ -131,7 +132,7 @@ def preview_url(base: str, exposure: ExposureRecord, size: int, field_arcsec: fl
         "SCALE": repr(field_arcsec / size),
         "RESPONSEFORMAT": "image/png",
     }
-    return f"{base}/soda/sync?{urlencode(query)}"
+    return soda.sync_url(base, query)
 
 
 def error_row(identifier: str, fault: Fault) -> tuple:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from urllib.parse import urlencode
 
 import numpy as np
 
@@ -16,6 +15,7 @@ from service.catalog.query import ExposureQuery
 from service.catalog.records import ExposureRecord
 from service.cutout.grid import PROJECTIONS, TargetGrid
 from service.faults import UsageFault
+from service.vo import soda
 from service.vo.params import Params, choice, number
 from service.vo.votable import Field, text
 
@@ -188,7 +188,7 @@ def row(record: ExposureRecord, grid: TargetGrid, base: str, mime: str = FITS_FO
         (grid.nx, grid.ny),
         (-s, s),
         mime,
-        f"{base}/soda/sync?{urlencode(query)}",
+        soda.sync_url(base, query),
         grid.nx * grid.ny * 4 + 8640,
         record.t_min,
         record.telescope,

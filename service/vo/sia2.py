@@ -10,7 +10,7 @@ import dataclasses
 
 from service.catalog.query import ExposureQuery
 from service.vo import obscore
-from service.vo.params import Params, intervals, maxrec, number, pos
+from service.vo.params import Params, choice, intervals, maxrec, number, pos
 from service.vo.votable import Descriptor, Field, text
 
 #: parameters of SIA 2.0 section 2, all accepted
@@ -85,6 +85,7 @@ def parse(params: Params, default_maxrec: int, max_maxrec: int) -> Sia2Query:
     UsageFault
         Naming the parameter and echoing the bad value.
     """
+    choice("RESPONSEFORMAT", params.one("RESPONSEFORMAT"), RESPONSE_FORMATS)
     regions = tuple(pos("POS", v) for v in params.all("POS"))
     spatres = tuple((lo / 3600.0, hi / 3600.0) for lo, hi in intervals(params, "SPATRES", low=0))
     query = ExposureQuery(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from urllib.parse import urlencode
 
 import numpy as np
 
@@ -59,6 +60,11 @@ def _preview(params: Params) -> PreviewOptions:
         invert=boolean("INVERT", params.one("INVERT")),
         annotate=boolean("ANNOTATE", params.one("ANNOTATE"), default=True),
     )
+
+
+def sync_url(base: str, params: dict[str, object]) -> str:
+    """The SODA sync call with these parameters."""
+    return f"{base}/soda/sync?{urlencode(params)}"
 
 
 def obs_id_of(identifier: str, settings: Settings) -> str:

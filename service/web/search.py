@@ -21,7 +21,7 @@ from service.catalog.geometry import angle, unit
 from service.catalog.records import ExposureRecord
 from service.cutout.grid import TargetGrid
 from service.faults import UsageFault
-from service.vo import datalink
+from service.vo import datalink, soda
 
 THUMB = 128  # thumbnail pixels a side
 SKETCH = 320  # sketch pixels a side
@@ -103,8 +103,8 @@ def rows(
             Row(
                 r,
                 distance,
-                f"{base}/soda/sync?{urlencode(thumb)}",
-                f"{base}/soda/sync?{urlencode(cut)}",
+                soda.sync_url(base, thumb),
+                soda.sync_url(base, cut),
                 datalink.file_url(base, r.object_key),
                 datalink.file_url(base, r.header_key),
             )

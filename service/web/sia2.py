@@ -8,7 +8,6 @@ import dataclasses
 from flask import Blueprint, Response
 
 from service.vo import obscore, sia2, soda
-from service.vo.params import choice
 from service.vo.votable import table_response
 from service.web.context import base_url, request_params, services
 
@@ -21,7 +20,6 @@ def query() -> Response:
     params = request_params()
     svc = services()
     vo = svc.settings.vo
-    choice("RESPONSEFORMAT", params.one("RESPONSEFORMAT"), sia2.RESPONSE_FORMATS)
     parsed = sia2.parse(params, vo.default_maxrec, vo.max_maxrec)
     base = base_url()
     rows, overflow = [], False
