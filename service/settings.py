@@ -111,6 +111,7 @@ class CutoutSettings:
     max_source_pixels: int
     mapping_step: int
     mapping_tolerance_px: float
+    decode_threads: int  # tiles decoded in parallel per process; 0: one per core
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,8 +1,14 @@
-"""FITS structure read from header bytes: where an image's rows, tiles and heap lie."""
+"""FITS structure read from header bytes: where an image's rows, tiles and heap lie, and
+how stored values become pixels (compression, quantisation, BSCALE/BZERO, BLANK).
+
+The layout is found once, at ingest, and kept in the catalog (:func:`layout_to_json`,
+:func:`layout_from_json`), so a cutout needs no header bytes of the mosaic.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
 
@@ -41,12 +47,49 @@ def data_size(header: fits.Header) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class HeapColumn:
-    """A variable-length-array column: where its descriptor lies in a row."""
+    """A variable-length-array column: where its descriptor lies in a row.
+
+    ``descriptor`` is ``"P"`` (32-bit) or ``"Q"`` (64-bit); ``element`` the TFORM
+    letter of the array's elements (``B`` for compressed byte streams).
+    """
 
     name: str
     row_offset: int
-    descriptor: np.dtype
-    element_size: int
+    descriptor: str
+    element: str
+
+    @property
+    def element_size(self) -> int:
+        """Bytes per array element."""
+        return _WIDTH[self.element]
+
+    def count_offset(self, row: bytes) -> tuple[int, int]:
+        """(elements, heap offset) of this column in one table row."""
+        count, offset = np.frombuffer(row, _DESCRIPTOR[self.descriptor], 2, self.row_offset)
+        return int(count), int(offset)
+
+
+@dataclasses.dataclass(frozen=True)
+class ScalarColumn:
+    """A fixed-width numeric column of the tile table (ZSCALE, ZZERO, ZBLANK)."""
+
+    name: str
+    row_offset: int
+    dtype: str  # numpy big-endian type, e.g. ">f8"
+
+    def value(self, row: bytes) -> float | int:
+        """The column's value in one table row."""
+        return np.frombuffer(row, self.dtype, 1, self.row_offset)[0].item()
+
+
+@dataclasses.dataclass(frozen=True)
+class Scaling:
+    """How stored numbers become pixel values (BSCALE, BZERO, BLANK of the image)."""
+
+    bitpix: int  # BITPIX of the image (ZBITPIX when compressed)
+    bscale: float = 1.0
+    bzero: float = 0.0
+    blank: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +105,25 @@ class CompressedImage:
     shape: tuple[int, int]  # (ZNAXIS2, ZNAXIS1)
     tile: tuple[int, int]  # (ZTILE2, ZTILE1): rows, columns
     heap_columns: tuple[HeapColumn, ...]
+    compression: str = "RICE_1"  # ZCMPTYPE
+    scaling: Scaling = Scaling(16)
+    codec: tuple[tuple[str, float], ...] = ()  # ZNAMEi/ZVALi: BLOCKSIZE, BYTEPIX, SCALE...
+    quantize: str = ""  # ZQUANTIZ when the table has ZSCALE: NO_DITHER, SUBTRACTIVE_DITHER_1...
+    dither_seed: int = 0  # ZDITHER0
+    zblank: int | None = None  # ZBLANK keyword: quantised or integer nulls of every tile
+    scalar_columns: tuple[ScalarColumn, ...] = ()
+
+    def codec_value(self, name: str, default: float) -> float:
+        """A ZNAMEi/ZVALi parameter of the compression."""
+        return dict(self.codec).get(name, default)
+
+    def tile_box(self, tile: int) -> tuple[int, int, int, int]:
+        """(x0, x1, y0, y1) of one tile in the image (edge tiles are smaller)."""
+        ty, tx = self.tile
+        ny, nx = self.shape
+        ntx = -(-nx // tx)
+        row, col = divmod(tile, ntx)
+        return col * tx, min(nx, (col + 1) * tx), row * ty, min(ny, (row + 1) * ty)
 
     def tiles_for_box(self, x0: int, x1: int, y0: int, y1: int) -> list[int]:
         """Row-major indices of the tiles intersecting ``[y0, y1) x [x0, x1)``."""
@@ -82,10 +144,10 @@ class CompressedImage:
         """Byte ranges of one tile's heap arrays, from its table row."""
         out = []
         for col in self.heap_columns:
-            count, offset = np.frombuffer(row, col.descriptor, 2, col.row_offset)
+            count, offset = col.count_offset(row)
             if count > 0:
-                start = self.heap_start + int(offset)
-                out.append((start, start + int(count) * col.element_size))
+                start = self.heap_start + offset
+                out.append((start, start + count * col.element_size))
         return out
 
 
@@ -98,6 +160,7 @@ class PlainImage:
     data_start: int
     shape: tuple[int, int]
     pixel_bytes: int
+    scaling: Scaling = Scaling(16)
 
     def row_ranges(self, x0: int, x1: int, y0: int, y1: int) -> list[tuple[int, int]]:
         """Byte ranges of the box's row segments."""
@@ -112,33 +175,55 @@ class PlainImage:
 
 
 Image = CompressedImage | PlainImage
+_SCALAR = {"B": ">u1", "I": ">i2", "J": ">i4", "K": ">i8", "E": ">f4", "D": ">f8"}
+_TILE_VALUES = ("ZSCALE", "ZZERO", "ZBLANK")
 
 
-def _heap_columns(header: fits.Header) -> tuple[int, tuple[HeapColumn, ...]]:
-    offset, columns = 0, []
+def _columns(
+    header: fits.Header,
+) -> tuple[int, tuple[HeapColumn, ...], tuple[ScalarColumn, ...]]:
+    offset, heap, scalars = 0, [], []
     for i in range(1, header["TFIELDS"] + 1):
         match = _TFORM.match(header[f"TFORM{i}"])
         if not match:
             raise FitsStructureError(f"cannot read TFORM{i} = {header[f'TFORM{i}']!r}")
         repeat = int(match[1] or 1)
         kind, element = match[2], match[3]
+        name = str(header.get(f"TTYPE{i}", f"col{i}")).strip().upper()
         if kind in _DESCRIPTOR:
-            columns.append(
-                HeapColumn(
-                    header.get(f"TTYPE{i}", f"col{i}"),
-                    offset,
-                    _DESCRIPTOR[kind],
-                    _WIDTH[element or "B"],
-                )
-            )
+            heap.append(HeapColumn(name, offset, kind, element or "B"))
             offset += repeat * 2 * _DESCRIPTOR[kind].itemsize
         elif kind == "X":
             offset += -(-repeat // 8)
         else:
+            if name in _TILE_VALUES and repeat == 1 and kind in _SCALAR:
+                scalars.append(ScalarColumn(name, offset, _SCALAR[kind]))
             offset += repeat * _WIDTH[kind]
     if offset != header["NAXIS1"]:
         raise FitsStructureError(f"column widths add to {offset}, NAXIS1 is {header['NAXIS1']}")
-    return offset, tuple(columns)
+    return offset, tuple(heap), tuple(scalars)
+
+
+def _scaling(header: fits.Header, bitpix: int) -> Scaling:
+    blank = header.get("BLANK")
+    return Scaling(
+        bitpix,
+        float(header.get("BSCALE", 1.0)),
+        float(header.get("BZERO", 0.0)),
+        int(blank) if isinstance(blank, int) else None,
+    )
+
+
+def _codec(header: fits.Header) -> tuple[tuple[str, float], ...]:
+    pairs = []
+    for i in range(1, 100):
+        name = header.get(f"ZNAME{i}")
+        if name is None:
+            break
+        value = header.get(f"ZVAL{i}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            pairs.append((str(name).strip().upper(), value))
+    return tuple(pairs)
 
 
 def locate_image(buf: bytes) -> Image | int:
@@ -172,7 +257,8 @@ def locate_image(buf: bytes) -> Image | int:
         except (UnicodeDecodeError, ValueError) as exc:
             raise FitsStructureError(f"unreadable header of HDU {hdu}: {exc}") from exc
         if header.get("ZIMAGE") and header.get("ZNAXIS") == 2:
-            row_bytes, columns = _heap_columns(header)
+            row_bytes, heap, scalars = _columns(header)
+            zblank = header.get("ZBLANK")
             return CompressedImage(
                 hdu=hdu,
                 header_stop=stop,
@@ -182,7 +268,16 @@ def locate_image(buf: bytes) -> Image | int:
                 heap_start=stop + header.get("THEAP", row_bytes * header["NAXIS2"]),
                 shape=(header["ZNAXIS2"], header["ZNAXIS1"]),
                 tile=(header.get("ZTILE2", 1), header.get("ZTILE1", header["ZNAXIS1"])),
-                heap_columns=columns,
+                heap_columns=heap,
+                compression=str(header.get("ZCMPTYPE", "")).strip().upper(),
+                scaling=_scaling(header, int(header["ZBITPIX"])),
+                codec=_codec(header),
+                quantize=str(header.get("ZQUANTIZ", "NO_DITHER")).strip().upper()
+                if any(c.name == "ZSCALE" for c in scalars)
+                else "",
+                dither_seed=int(header.get("ZDITHER0", 0)),
+                zblank=int(zblank) if isinstance(zblank, int) else None,
+                scalar_columns=scalars,
             )
         if header.get("NAXIS") == 2 and header.get("XTENSION", "IMAGE") == "IMAGE":
             return PlainImage(
@@ -191,8 +286,40 @@ def locate_image(buf: bytes) -> Image | int:
                 data_start=stop,
                 shape=(header["NAXIS2"], header["NAXIS1"]),
                 pixel_bytes=abs(header["BITPIX"]) // 8,
+                scaling=_scaling(header, int(header["BITPIX"])),
             )
         start = stop + -(-data_size(header) // BLOCK) * BLOCK
         hdu += 1
         if start >= len(buf) and data_size(header) > 10 * BLOCK:
             return start + 4 * BLOCK
+
+
+def layout_to_json(image: Image) -> str:
+    """The layout as compact JSON (what the catalog stores per mosaic)."""
+    body = dataclasses.asdict(image)
+    body["kind"] = "compressed" if isinstance(image, CompressedImage) else "plain"
+    return json.dumps(body, separators=(",", ":"))
+
+
+def layout_from_json(text: str) -> Image:
+    """The layout from :func:`layout_to_json`'s text.
+
+    Raises
+    ------
+    FitsStructureError
+        If the text is not such a layout.
+    """
+    try:
+        body = json.loads(text)
+        kind = body.pop("kind")
+        body["shape"] = tuple(body["shape"])
+        body["scaling"] = Scaling(**body["scaling"])
+        if kind == "plain":
+            return PlainImage(**body)
+        body["tile"] = tuple(body["tile"])
+        body["heap_columns"] = tuple(HeapColumn(**c) for c in body["heap_columns"])
+        body["scalar_columns"] = tuple(ScalarColumn(**c) for c in body["scalar_columns"])
+        body["codec"] = tuple((str(n), v) for n, v in body["codec"])
+        return CompressedImage(**body)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise FitsStructureError(f"invalid stored layout: {exc}") from exc

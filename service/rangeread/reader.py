@@ -1,13 +1,18 @@
-"""Reading a pixel box of a mosaic in at most three round-trip phases.
+"""Reading a pixel box of a mosaic in two round trips, decoding it on every core.
 
-1. header: the leading bytes up to the image HDU's END card (one GET that also
-   tells the object's size and ETag);
-2. descriptors: the binary-table rows of the tiles the box touches;
-3. tiles: the heap bytes of those tiles.
+When the caller knows the object's version and image layout (the catalog records
+them at ingest: :class:`MosaicVersion`), a cold box costs two sequential round
+trips: the table rows (tile descriptors) of the tiles the box touches, then those
+tiles' heap bytes; one when the descriptors are already known. Without a version,
+a first phase reads the leading bytes up to the image header's end (one GET that
+also tells the object's size and ETag).
 
-Each phase fetches what the replica lacks, all ranges concurrently; then cfitsio
-(through fitsio) decompresses the box from the replica. Repeating a box costs no
-request; a neighbouring box fetches only the tiles it lacks.
+Every read is conditional on the version (``If-Match``): an object replaced in
+place answers 412, its header is read again from the store and the box is served
+from the new version, never from a mix. Fetched ranges go to the shared replica;
+the tiles are then decoded from it by :mod:`service.rangeread.decode` on a pool of
+threads. A repeated box costs no request; a neighbouring box fetches only the tiles
+it lacks.
 """
 
 from __future__ import annotations
@@ -15,14 +20,15 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import fitsio
 import numpy as np
 
 from service.faults import CorruptDataFault, TransientFault
+from service.rangeread.decode import DecodeError, decode_box
 from service.rangeread.fitsmeta import CompressedImage, FitsStructureError, Image, locate_image
 from service.rangeread.ranges import Range, coalesce, merge, split
 from service.rangeread.replica import Replica, ReplicaFile
@@ -42,6 +48,24 @@ class ReadOptions:
     header_initial_bytes: int = 8 * 2880
     stat_ttl_s: float = 300.0
     memory_mosaics: int = 64
+    decode_threads: int = 0  # 0: one per core
+
+
+@dataclasses.dataclass(frozen=True)
+class MosaicVersion:
+    """One version of a mosaic object, as the catalog recorded it: size and ETag, and
+    the image's layout (None: unknown, read it from the object's header)."""
+
+    info: ObjectInfo
+    image: Image | None
+
+
+class _Undecodable(Exception):
+    """Bytes of a box that did not decode (they are dropped and fetched once more)."""
+
+    def __init__(self, replica: ReplicaFile, ranges: list[Range], error: DecodeError) -> None:
+        super().__init__(str(error))
+        self.replica, self.ranges = replica, ranges
 
 
 @dataclasses.dataclass
@@ -59,11 +83,11 @@ class BoxRead:
     """Pixels of a box, with what reading them cost."""
 
     data: np.ndarray
-    info: ObjectInfo
+    info: ObjectInfo  # the version the pixels come from
     stats: FetchStats
-    minimum_bytes: int  # header + needed descriptor rows + needed tiles
+    minimum_bytes: int  # needed descriptor rows + tiles (+ header when it was read)
     fetch_s: float = 0.0  # planning and fetching
-    decode_s: float = 0.0  # cfitsio decompression
+    decode_s: float = 0.0  # decompression
 
 
 class MosaicReader:
@@ -86,12 +110,19 @@ class MosaicReader:
         self._pool = ThreadPoolExecutor(
             max_workers=options.concurrency, thread_name_prefix="rangeread"
         )
+        self.decode_threads = options.decode_threads or os.cpu_count() or 1
+        self._decoders = ThreadPoolExecutor(
+            max_workers=self.decode_threads, thread_name_prefix="decode"
+        )
         self._known: collections.OrderedDict[str, _Known] = collections.OrderedDict()
+        # (key, ETag the caller named) -> the version seen in the store instead
+        self._superseded: dict[tuple[str, str], ObjectInfo] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        """Stop the fetch threads and close the store's connections."""
+        """Stop the fetch and decode threads and close the store's connections."""
         self._pool.shutdown(wait=True)
+        self._decoders.shutdown(wait=True)
         self.store.close()
 
     def __enter__(self) -> MosaicReader:
@@ -124,15 +155,15 @@ class MosaicReader:
         return None
 
     def _head(self, key: str, stats: FetchStats) -> _Known:
-        """Phase 1: leading bytes of the object, up to the image header's end."""
+        """The leading bytes of the object, up to the image header's end (one phase;
+        more only for a header longer than ``header_initial_bytes``)."""
         want = self.options.header_initial_bytes
         buf = b""
         info: ObjectInfo | None = None
         while True:
             stats.add(phases=1)
             if info is None:
-                first = self._fetch(key, None, [(0, want)], stats, probe=True)
-                buf, info = first
+                buf, info = self.store.read_head(key, want, stats)
             else:
                 more = self._fetch(key, info.etag, [(len(buf), min(want, info.size))], stats)
                 buf += more[0][1]
@@ -150,10 +181,10 @@ class MosaicReader:
         self.replica.note_version(self.store.identity, info)
         return _Known(info, image, time.monotonic())
 
-    def _from_replica(self, key: str, etag: str | None) -> _Known | None:
+    def _from_replica(self, key: str) -> _Known | None:
         """What another process already fetched: a recent version and its header bytes."""
         noted = self.replica.noted_version(self.store.identity, key, self.options.stat_ttl_s)
-        if noted is None or (etag is not None and noted.etag != etag):
+        if noted is None:
             return None
         replica = self.replica.open(self.store.identity, key, noted.etag, noted.size)
         present = replica.present()
@@ -165,17 +196,38 @@ class MosaicReader:
             return None
         return None if isinstance(image, int) else _Known(noted, image, time.monotonic())
 
+    def _version(
+        self, key: str, version: MosaicVersion | None, stats: FetchStats, fresh: bool
+    ) -> _Known:
+        """What to read: the caller's version (or the one seen in its place), else a
+        recent one known here or to another process, else the object's header."""
+        if fresh:  # after a 412: ask the store, nothing remembered
+            known = self._head(key, stats)
+        elif version is not None:
+            with self._lock:
+                newer = self._superseded.get((key, version.info.etag))
+            etag = newer.etag if newer is not None else version.info.etag
+            recalled = self._recall(key, etag)
+            if recalled is not None:
+                stats.add(memory_hits=1)
+                return recalled
+            if newer is None and version.image is not None:
+                known = _Known(version.info, version.image, time.monotonic())
+            else:
+                known = self._head(key, stats)
+        else:
+            recalled = self._recall(key, None)
+            if recalled is not None:
+                stats.add(memory_hits=1)
+                return recalled
+            known = self._from_replica(key) or self._head(key, stats)
+        self._remember(key, known)
+        return known
+
     def _fetch(
-        self,
-        key: str,
-        etag: str | None,
-        ranges: list[Range],
-        stats: FetchStats,
-        probe: bool = False,
-    ) -> object:
-        """Fetch ranges concurrently; return [(offset, bytes)] (and info when probing)."""
-        if probe:
-            return self.store.read_head(key, ranges[0][1], stats)
+        self, key: str, etag: str | None, ranges: list[Range], stats: FetchStats
+    ) -> list[tuple[int, bytes]]:
+        """Fetch ranges concurrently (one phase); return [(offset, bytes)]."""
         parts = split(ranges, self.options.part_size)
         futures = [
             self._pool.submit(self.store.read_range, key, a, b, etag, stats) for a, b in parts
@@ -195,7 +247,7 @@ class MosaicReader:
         self,
         key: str,
         box: tuple[int, int, int, int],
-        etag: str | None = None,
+        version: MosaicVersion | None = None,
         stats: FetchStats | None = None,
     ) -> BoxRead:
         """Read pixels ``[y0, y1) x [x0, x1)`` of the first 2-D image of ``key``.
@@ -206,76 +258,93 @@ class MosaicReader:
             Object key of the mosaic.
         box
             (x0, x1, y0, y1), 0-based, half-open, inside the image.
-        etag
-            Expected version (e.g. from the catalog); default: the last seen one,
-            trusted for ``stat_ttl_s`` seconds.
+        version
+            The version and layout the catalog recorded: no header is read. Default:
+            a version seen in the last ``stat_ttl_s`` seconds, else the header.
         stats
             Counters to add to (default: new ones).
 
         Returns
         -------
         BoxRead
+            Its ``info`` is the version read: another than ``version`` when the
+            object was replaced.
 
         Raises
         ------
         NotFoundFault, TransientFault, CorruptDataFault
         """
         stats = stats or FetchStats()
+        fresh, redecoded = False, False
         for attempt in range(3):
             try:
-                return self._read_box(key, box, etag, stats)
+                return self._read_box(key, box, version, stats, fresh)
             except StaleObject:
-                self.forget(key)
+                self._superseded_by(key, version)
                 if attempt:
                     raise TransientFault(f"{key} kept changing while being read") from None
+                fresh = True
+            except _Undecodable as exc:  # drop what was read, fetch it once more
+                if redecoded:
+                    raise CorruptDataFault(f"{key}: cannot decode box {box}: {exc}") from None
+                exc.replica.drop(exc.ranges)
+                self.forget(key)
+                redecoded = True
             except LookupError:  # evicted between fetch and read: fetch again
                 if attempt == 2:
                     raise TransientFault(f"{key}: local cache too small to hold one box") from None
-        raise AssertionError("unreachable")
+        raise CorruptDataFault(f"{key}: cannot decode box {box}")
+
+    def _superseded_by(self, key: str, version: MosaicVersion | None) -> None:
+        """Forget ``key`` after a 412; the next read asks the store for its header."""
+        self.forget(key)
+        if version is not None:
+            with self._lock:
+                self._superseded.pop((key, version.info.etag), None)
 
     def _read_box(
-        self, key: str, box: tuple[int, int, int, int], etag: str | None, stats: FetchStats
+        self,
+        key: str,
+        box: tuple[int, int, int, int],
+        version: MosaicVersion | None,
+        stats: FetchStats,
+        fresh: bool,
     ) -> BoxRead:
         start = time.perf_counter()
-        known = self._recall(key, etag)
-        if known is not None:
-            stats.add(memory_hits=1)
-        else:
-            known = self._from_replica(key, etag) or self._head(key, stats)
-            if etag is not None and known.info.etag != etag:
-                raise StaleObject(key)
-            self._remember(key, known)
+        known = self._version(key, version, stats, fresh)
+        if version is not None and known.info.etag != version.info.etag:
+            with self._lock:
+                self._superseded[(key, version.info.etag)] = known.info
         info, image = known.info, known.image
         x0, x1, y0, y1 = box
         ny, nx = image.shape
         if not (0 <= x0 < x1 <= nx and 0 <= y0 < y1 <= ny):
             raise ValueError(f"box {box} is not inside the {nx} x {ny} image")
         replica = self.replica.open(self.store.identity, key, info.etag, info.size)
-        header = [(0, image.header_stop)]
+        header = [(0, image.header_stop)] if fresh or version is None else []
+        rows: dict[int, bytes] = {}
         if isinstance(image, CompressedImage):
             tiles = image.tiles_for_box(x0, x1, y0, y1)
-            rows = merge([image.descriptor_range(t) for t in tiles])
-            self._ensure(key, info, replica, merge(header + rows), stats)
-            heap: list[Range] = []
-            for t in tiles:
-                row = known.descriptors.get(t)
-                if row is None:
-                    row = replica.pread(*image.descriptor_range(t))
-                    known.descriptors[t] = row
-                heap += image.heap_ranges(t, row)
-            heap = merge(heap)
+            lacking = [t for t in tiles if t not in known.descriptors]
+            table = merge([image.descriptor_range(t) for t in tiles])
+            lacking_rows = merge([image.descriptor_range(t) for t in lacking])
+            self._ensure(key, info, replica, lacking_rows, stats)
+            for t in lacking:
+                known.descriptors[t] = replica.pread(*image.descriptor_range(t))
+            rows = {t: known.descriptors[t] for t in tiles}
+            heap = merge([r for t in tiles for r in image.heap_ranges(t, rows[t])])
             self._ensure(key, info, replica, heap, stats)
-            needed = merge(header + rows + heap)
+            needed, read = heap, merge(table + heap)  # rows are in memory now
         else:
-            needed = merge(header + image.row_ranges(x0, x1, y0, y1))
+            needed = merge(image.row_ranges(x0, x1, y0, y1))
             self._ensure(key, info, replica, needed, stats)
+            read = needed
         fetched = time.perf_counter()
-        data = self._decompress(key, replica, image, box, needed)
+        data = self._decode(replica, image, box, rows, needed, read)
         decoded = time.perf_counter()
         log.info("read %s box %s: %s", key, box, stats.as_dict())
-        return BoxRead(
-            data, info, stats, sum(b - a for a, b in needed), fetched - start, decoded - fetched
-        )
+        minimum = sum(b - a for a, b in merge(header + read))
+        return BoxRead(data, info, stats, minimum, fetched - start, decoded - fetched)
 
     def _ensure(
         self,
@@ -294,28 +363,39 @@ class MosaicReader:
         wanted = coalesce(missing, self.options.max_gap)
         replica.write(self._fetch(key, info.etag, wanted, stats))
 
-    def _decompress(
+    def _decode(
         self,
-        key: str,
         replica: ReplicaFile,
         image: Image,
         box: tuple[int, int, int, int],
+        rows: dict[int, bytes],
         needed: list[Range],
+        read: list[Range],
     ) -> np.ndarray:
-        x0, x1, y0, y1 = box
-        try:
-            with replica.reading(needed) as path, fitsio.FITS(str(path)) as fits_file:
-                return fits_file[image.hdu][y0:y1, x0:x1]
-        except LookupError:
-            raise
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise CorruptDataFault(f"{key}: cannot decode box {box}: {exc}") from exc
+        """Decode the box from the replica, in bands on the decode threads; on failure
+        every range ``read`` for it is to be fetched again."""
+        with replica.reading(needed) as path:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                return decode_box(
+                    image,
+                    box,
+                    lambda a, b: os.pread(fd, b - a, a),
+                    rows,
+                    self._decoders,
+                    2 * self.decode_threads,
+                )
+            except DecodeError as exc:
+                raise _Undecodable(replica, read, exc) from exc
+            finally:
+                os.close(fd)
 
 
 def read_options(settings: Settings) -> ReadOptions:
     """Reading options from the ``[storage]`` and ``[cache]`` settings."""
     st, cache = settings.storage, settings.cache
     return ReadOptions(
+        decode_threads=settings.cutout.decode_threads,
         concurrency=st.concurrency,
         part_size=st.part_size,
         max_gap=st.max_gap,

@@ -96,6 +96,14 @@ class ReplicaFile:
             os.replace(tmp, self.ranges_path)
         self.cache.evict_if_needed(keep=self)
 
+    def drop(self, ranges: list[Range]) -> None:
+        """Forget ``ranges`` (e.g. bytes that did not decode): they will be fetched again."""
+        with self._locked(fcntl.LOCK_EX):
+            kept = subtract(self.present(), merge(ranges))
+            tmp = self.ranges_path.with_name(f"{self.ranges_path.name}.{os.getpid()}.tmp")
+            tmp.write_text("".join(f"{a} {b}\n" for a, b in kept))
+            os.replace(tmp, self.ranges_path)
+
     def pread(self, start: int, stop: int) -> bytes:
         """Read bytes that are present; raise if any of them is not.
 
