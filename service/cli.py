@@ -5,7 +5,7 @@ Subcommands
 demo-archive [OUT_DIR]
     Generate a demo plate archive (default: the configured archive root).
 cutout OUT.fits --plate P --solution N --ra RA --dec DEC [--size PX ...]
-    Make one cutout from the configured archive (local or S3).
+    Make one cutout of a catalogued exposure solution (local or S3 archive).
 catalog create
     Create the catalog tables (SQLite file or DynamoDB table).
 ingest [--workers N] [--force]
@@ -50,9 +50,11 @@ def _demo_archive(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cutout(args: argparse.Namespace, settings: Settings) -> int:
-    from service.cutout.engine import CutoutRequest, NoOverlap, open_engine
+    from service.catalog.records import obs_id
+    from service.cutout.engine import CutoutRequest, NoOverlap
     from service.cutout.grid import TargetGrid
     from service.faults import Fault
+    from service.wiring import Services
 
     defaults = settings.cutout
     size = args.size or defaults.default_size
@@ -65,17 +67,18 @@ def _cutout(args: argparse.Namespace, settings: Settings) -> int:
         args.rotation,
         args.projection,
     )
-    request = CutoutRequest(
-        args.plate, args.solution, grid, args.interpolation, args.native, args.mosaic
-    )
-    engine = open_engine(settings)
+    request = CutoutRequest(grid, args.interpolation, args.native)
+    services = Services(settings)
     try:
-        result = engine.make(request)
+        cutouts = services.cutouts
+        result = cutouts.cut(
+            cutouts.resolve(obs_id(args.plate, args.mosaic, args.solution)), request
+        )
     except Fault as exc:
         print(f"platecut: {exc.label}: {exc}", file=sys.stderr)
         return 1
     finally:
-        engine.reader.close()
+        services.close()
     if isinstance(result, NoOverlap):
         print(
             f"platecut: position does not fall on plate {args.plate} "

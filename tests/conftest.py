@@ -30,9 +30,17 @@ def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def settings(demo_archive: Path) -> Settings:
-    """Settings serving the session's demo archive, independent of the environment."""
-    return load_settings(env={}, overrides={"archive": {"root": str(demo_archive)}})
+def settings(demo_archive: Path, tmp_path: Path) -> Settings:
+    """Settings serving the session's demo archive, independent of the environment and
+    of the project's ``var/`` (an empty catalog and a replica of the test's own)."""
+    return load_settings(
+        env={},
+        overrides={
+            "archive": {"root": str(demo_archive)},
+            "catalog": {"sqlite_path": str(tmp_path / "catalog.sqlite")},
+            "cache": {"dir": str(tmp_path / "cache")},
+        },
+    )
 
 
 @pytest.fixture(scope="session")

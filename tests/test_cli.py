@@ -48,11 +48,15 @@ def test_cutout_command_local_and_s3_give_the_same_fits(
 ):
     monkeypatch.setenv("PLATECUT_CACHE_DIR", str(tmp_path / "cache-local"))
     monkeypatch.setenv("PLATECUT_ARCHIVE_ROOT", str(demo_archive))
+    monkeypatch.setenv("PLATECUT_CATALOG_SQLITE_PATH", str(tmp_path / "local.sqlite"))
+    assert main(["ingest", "--workers", "2"]) == 0
     assert main(_cutout_args(tmp_path / "local.fits")) == 0
     assert "wrote" in capsys.readouterr().out
     monkeypatch.setenv("PLATECUT_CACHE_DIR", str(tmp_path / "cache-s3"))
     monkeypatch.setenv("PLATECUT_ARCHIVE_ROOT", f"s3://{s3_bucket}/demo")
     monkeypatch.setenv("PLATECUT_STORAGE_S3_ENDPOINT_URL", moto_server.url)
+    monkeypatch.setenv("PLATECUT_CATALOG_SQLITE_PATH", str(tmp_path / "s3.sqlite"))
+    assert main(["ingest", "--workers", "2"]) == 0
     assert main(_cutout_args(tmp_path / "s3.fits")) == 0
     local = fits.getdata(tmp_path / "local.fits")
     remote = fits.getdata(tmp_path / "s3.fits")
@@ -65,8 +69,10 @@ def test_cutout_command_local_and_s3_give_the_same_fits(
 def test_cutout_command_errors(demo_archive, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PLATECUT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("PLATECUT_ARCHIVE_ROOT", str(demo_archive))
+    monkeypatch.setenv("PLATECUT_CATALOG_SQLITE_PATH", str(tmp_path / "catalog.sqlite"))
+    assert main(["ingest"]) == 0
     assert main(_cutout_args(tmp_path / "x.fits", plate="zz00001")) == 1
-    assert "NotFound: plate zz00001 is not in this archive" in capsys.readouterr().err
+    assert "NotFound: no exposure solution 'zz00001m0s1' in the catalog" in capsys.readouterr().err
     args = _cutout_args(tmp_path / "x.fits")
     args[args.index("--ra") + 1] = "200"
     assert main(args) == 3

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from service.catalog.query import ExposureQuery, SearchResult
-from service.catalog.records import ExposureRecord, PlateRecord
+from service.catalog.records import CutoutSource, ExposureRecord, PixelSource, PlateRecord
 
 
 class Catalog(Protocol):
@@ -15,20 +16,35 @@ class Catalog(Protocol):
         """Create the tables (idempotent)."""
         ...
 
-    def put_plate(self, plate: PlateRecord, exposures: list[ExposureRecord]) -> None:
-        """Insert or replace a plate and all its exposures, atomically."""
+    def put_plate(
+        self,
+        plate: PlateRecord,
+        exposures: list[ExposureRecord],
+        pixels: Mapping[str, PixelSource] | None = None,
+    ) -> None:
+        """Insert or replace a plate, all its exposures and the sources of their pixels
+        (by ``obs_id``), atomically."""
         ...
 
     def plate(self, plate_id: str) -> PlateRecord | None:
         """One plate, or None."""
         ...
 
-    def plates(self) -> list[PlateRecord]:
-        """Every plate, in identifier order."""
+    def plates(self, limit: int | None = None) -> list[PlateRecord]:
+        """Every plate (the first ``limit``), in identifier order."""
         ...
 
     def exposure(self, obs_id: str) -> ExposureRecord | None:
         """One exposure solution by ``obs_id``, or None."""
+        ...
+
+    def source(self, obs_id: str) -> CutoutSource | None:
+        """An exposure solution with the source of its pixels, or None (one lookup)."""
+        ...
+
+    def flag_replaced(self, source: CutoutSource, etag: str) -> None:
+        """Record that the mosaic of ``source`` is now at version ``etag`` in the store
+        (every solution of that mosaic), until the plate is re-ingested."""
         ...
 
     def search(self, query: ExposureQuery) -> SearchResult:

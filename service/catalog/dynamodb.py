@@ -5,6 +5,9 @@ Items (partition key ``pk``, sort key ``sk``, all strings):
 * ``PLATE#<plate_id>`` / ``PLATE``: the plate record (``body``, JSON);
 * ``PLATE#<plate_id>`` / ``EXP#<obs_id>``: each exposure record (``body``) and the
   index cells it was written under (``cells``), so that a re-ingest can remove them;
+* ``PLATE#<plate_id>`` / ``SRC#<obs_id>``: the exposure record again with the source
+  of its pixels (mosaic version, image layout, rotation, WCS cards), so that a cutout
+  resolves its identifier with one GetItem (search never reads these larger items);
 * index items, one per HEALPix cell of a footprint: for cells coarser than
   :data:`PARENT_ORDER`, ``CELL#<order>#<cell>`` / ``<obs_id>``; for the others, under
   their parent cell at that order, ``PARENT#<parent>`` / ``<order>#<cell>#<obs_id>``, so
@@ -30,7 +33,8 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -41,7 +45,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from service.catalog.index import footprint_cells, region_cells
 from service.catalog.query import ExposureQuery, SearchResult, finish
-from service.catalog.records import ExposureRecord, PlateRecord
+from service.catalog.records import CutoutSource, ExposureRecord, PixelSource, PlateRecord
 from service.faults import FatalFault, TransientFault
 
 T = TypeVar("T")
@@ -95,6 +99,19 @@ def _faults(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def _source_item(pk: str, exposure: ExposureRecord, source: PixelSource) -> dict:
+    return {
+        "pk": {"S": pk},
+        "sk": {"S": f"SRC#{exposure.obs_id}"},
+        "body": {"S": json.dumps(dataclasses.asdict(exposure))},
+        "etag": {"S": source.object_etag},
+        "layout": {"S": source.layout},
+        "rotation": {"N": str(source.rotation_delta)},
+        "key": {"S": source.solution_key},
+        "cards": {"B": zlib.compress(source.wcs_cards.encode())},
+    }
+
+
 def _plate_of(obs_id: str) -> str:
     return obs_id.rsplit("m", 1)[0]
 
@@ -137,11 +154,15 @@ class DynamoCatalog:
         self._counts_lock = threading.Lock()
 
     def _pages(
-        self, operation: str, counts: dict[str, int] | None = None, **kwargs: object
+        self,
+        operation: str,
+        counts: dict[str, int] | None = None,
+        limit: int | None = None,
+        **kwargs: object,
     ) -> list[dict]:
-        """Every item of a paginated Query or Scan."""
+        """Every item (the first ``limit``) of a paginated Query or Scan."""
         items, start = [], None
-        while True:
+        while limit is None or len(items) < limit:
             extra = {"ExclusiveStartKey": start} if start else {}
             reply = getattr(self.client, operation)(TableName=self.table, **kwargs, **extra)
             if counts is not None:
@@ -149,12 +170,13 @@ class DynamoCatalog:
             items += reply["Items"]
             start = reply.get("LastEvaluatedKey")
             if not start:
-                return items
+                break
+        return items if limit is None else items[:limit]
 
     def _partition(
         self, pk: str, counts: dict[str, int] | None = None, **kwargs: object
     ) -> list[dict]:
-        """Every item of one partition."""
+        """Every item of one partition (the first ``limit=`` when given)."""
         return self._pages(
             "query",
             counts,
@@ -191,8 +213,15 @@ class DynamoCatalog:
         return self._partition(f"PLATE#{plate_id}")
 
     @_faults
-    def put_plate(self, plate: PlateRecord, exposures: list[ExposureRecord]) -> None:
-        """Insert or replace a plate and its exposures (one transaction when it fits)."""
+    def put_plate(
+        self,
+        plate: PlateRecord,
+        exposures: list[ExposureRecord],
+        pixels: Mapping[str, PixelSource] | None = None,
+    ) -> None:
+        """Insert or replace a plate, its exposures and their pixel sources (one
+        transaction when it fits)."""
+        pixels = pixels or {}
         pk = f"PLATE#{plate.plate_id}"
         puts = [
             {
@@ -215,6 +244,10 @@ class DynamoCatalog:
                 }
             )
             new_keys.add((pk, f"EXP#{e.obs_id}"))
+            source = pixels.get(e.obs_id)
+            if source is not None:
+                puts.append(_source_item(pk, e, source))
+                new_keys.add((pk, f"SRC#{e.obs_id}"))
             for cell in cells:
                 index_pk, index_sk = _index_key(order, cell, e.obs_id)
                 puts.append({"pk": {"S": index_pk}, "sk": {"S": index_sk}})
@@ -222,6 +255,8 @@ class DynamoCatalog:
         stale = []
         for item in self._old_items(plate.plate_id):
             sk = item["sk"]["S"]
+            if sk.startswith("SRC#") and (pk, sk) not in new_keys:
+                stale.append((pk, sk))
             if not sk.startswith("EXP#"):
                 continue
             if (pk, sk) not in new_keys:
@@ -277,9 +312,9 @@ class DynamoCatalog:
         return PlateRecord(**json.loads(item["body"]["S"])) if item else None
 
     @_faults
-    def plates(self) -> list[PlateRecord]:
-        """Every plate, in identifier order."""
-        ids = [item["sk"]["S"] for item in self._partition("PLATES")]
+    def plates(self, limit: int | None = None) -> list[PlateRecord]:
+        """Every plate (the first ``limit``), in identifier order."""
+        ids = [item["sk"]["S"] for item in self._partition("PLATES", limit=limit)]
         keys = [{"pk": {"S": f"PLATE#{i}"}, "sk": {"S": "PLATE"}} for i in ids]
         plates = [PlateRecord(**json.loads(item["body"]["S"])) for item in self._get_many(keys)]
         return sorted(plates, key=lambda p: p.plate_id)
@@ -293,6 +328,43 @@ class DynamoCatalog:
         )
         item = reply.get("Item")
         return _exposure(item["body"]["S"]) if item else None
+
+    @_faults
+    def source(self, obs_id: str) -> CutoutSource | None:
+        """An exposure solution and the source of its pixels (one GetItem), or None."""
+        reply = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": f"PLATE#{_plate_of(obs_id)}"}, "sk": {"S": f"SRC#{obs_id}"}},
+        )
+        item = reply.get("Item")
+        if item is None:
+            return None
+        pixels = PixelSource(
+            item["etag"]["S"],
+            item["layout"]["S"],
+            int(item["rotation"]["N"]),
+            item["key"]["S"],
+            zlib.decompress(item["cards"]["B"]).decode(),
+            item.get("replaced", {}).get("S", ""),
+        )
+        return CutoutSource(_exposure(item["body"]["S"]), pixels)
+
+    @_faults
+    def flag_replaced(self, source: CutoutSource, etag: str) -> None:
+        """Record the version of the mosaic seen in the store on every solution of it."""
+        plate = source.exposure.plate_id
+        for item in self._partition(f"PLATE#{plate}", ProjectionExpression="sk, body"):
+            sk = item["sk"]["S"]
+            if not sk.startswith("SRC#"):
+                continue
+            if json.loads(item["body"]["S"])["object_key"] != source.exposure.object_key:
+                continue
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": f"PLATE#{plate}"}, "sk": {"S": sk}},
+                UpdateExpression="SET replaced = :r",
+                ExpressionAttributeValues={":r": {"S": etag}},
+            )
 
     def orders(self) -> list[int]:
         """Index orders in use."""

@@ -19,11 +19,21 @@ from service.archive.layout import LayoutError, PlateMeta, plate_from_json
 from service.catalog.base import Catalog
 from service.catalog.footprint import footprint
 from service.catalog.geometry import angle, unit
-from service.catalog.records import ExposureRecord, PlateRecord, obs_id
+from service.catalog.records import ExposureRecord, PixelSource, PlateRecord, obs_id
 from service.faults import Fault
+from service.rangeread.fitsmeta import layout_to_json
+from service.rangeread.reader import read_header
 from service.settings import ServiceSettings
-from service.storage.base import FetchStats, ObjectStore
-from service.wcs.solutions import Solution, parse_solutions, read_header_file, select
+from service.storage.base import FetchStats, ObjectInfo, ObjectStore
+from service.wcs.solutions import (
+    Solution,
+    parse_solutions,
+    read_header_file,
+    select,
+    solution_cards,
+)
+
+HEADER_INITIAL_BYTES = 8 * 2880
 
 
 @dataclasses.dataclass
@@ -53,13 +63,24 @@ def _scale_arcsec(solution: Solution) -> float:
     return float(np.degrees(angle(v[0], v[1:]).mean()) * 3600.0)
 
 
+@dataclasses.dataclass(frozen=True)
+class MosaicFiles:
+    """What ingest read of one mosaic: its header file and its image's version and layout."""
+
+    header_text: str
+    header_size: int
+    mosaic: ObjectInfo
+    layout: str
+
+
 def plate_records(
     plate: PlateMeta,
-    solutions: dict[int, list[Solution]],
+    files: dict[int, MosaicFiles],
     source_etag: str,
     service: ServiceSettings,
-) -> tuple[PlateRecord, list[ExposureRecord]]:
-    """Catalog records of one plate from its sidecar and solutions."""
+) -> tuple[PlateRecord, list[ExposureRecord], dict[str, PixelSource]]:
+    """Catalog records of one plate from its sidecar, header files and mosaic headers."""
+    solutions = {n: parse_solutions(f.header_text) for n, f in files.items()}
     first = plate.mosaics[0]
     record = PlateRecord(
         plate.plate_id,
@@ -76,12 +97,17 @@ def plate_records(
         first.height,
         source_etag,
     )
-    exposures = []
+    exposures, pixels = [], {}
     for exposure in plate.exposures:
         mosaic = plate.mosaic(exposure.mosnum)
+        read = files[exposure.mosnum]
         solution = select(solutions[exposure.mosnum], exposure.solnum)
         vertices, centre, fov = footprint(solution)
         ident = obs_id(plate.plate_id, exposure.mosnum, exposure.solnum)
+        key, cards = solution_cards(read.header_text, exposure.solnum)
+        pixels[ident] = PixelSource(
+            read.mosaic.etag, read.layout, mosaic.rotation_delta, key, cards
+        )
         exposures.append(
             ExposureRecord(
                 obs_id=ident,
@@ -105,9 +131,19 @@ def plate_records(
                 height=mosaic.height,
                 object_key=mosaic.object_key,
                 header_key=mosaic.header_key,
+                object_size=read.mosaic.size,
+                header_size=read.header_size,
             )
         )
-    return record, exposures
+    return record, exposures, pixels
+
+
+def _mosaic_files(
+    store: ObjectStore, header_key: str, object_key: str, stats: FetchStats
+) -> MosaicFiles:
+    raw = store.read_all(header_key, stats)
+    _, info, image = read_header(store, object_key, HEADER_INITIAL_BYTES, stats)
+    return MosaicFiles(read_header_file(raw), len(raw), info, layout_to_json(image))
 
 
 def ingest_one(
@@ -126,14 +162,13 @@ def ingest_one(
         old = catalog.plate(plate.plate_id)
         if old is not None and old.source_etag == source_etag and not force:
             return "unchanged", plate.plate_id
-        solutions = {
-            m.mosnum: parse_solutions(read_header_file(store.read_all(m.header_key, stats)))
-            for m in plate.mosaics
+        files = {
+            m.mosnum: _mosaic_files(store, m.header_key, m.object_key, stats) for m in plate.mosaics
         }
-        record, exposures = plate_records(plate, solutions, source_etag, service)
+        record, exposures, pixels = plate_records(plate, files, source_etag, service)
     except (Fault, LayoutError, ValueError, UnicodeDecodeError) as exc:
         return "skipped", f"{type(exc).__name__}: {exc}"
-    catalog.put_plate(record, exposures)
+    catalog.put_plate(record, exposures, pixels)
     return "ingested", plate.plate_id
 
 

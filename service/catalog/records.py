@@ -1,4 +1,5 @@
-"""Catalog records: plates and exposure solutions, with their footprints."""
+"""Catalog records: plates and exposure solutions, with their footprints, and for each
+exposure solution the source of its pixels (what a cutout needs, recorded at ingest)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ class ExposureRecord:
     height: int
     object_key: str
     header_key: str
+    object_size: int = 0  # bytes of the mosaic object
+    header_size: int = 0  # bytes of the WCS header file
 
     def footprint_vectors(self) -> np.ndarray:
         """Footprint vertices as unit vectors (k, 3)."""
@@ -63,6 +66,44 @@ class ExposureRecord:
 
         ra, dec = np.array(self.footprint).T
         return unit(ra, dec)
+
+
+@dataclasses.dataclass(frozen=True)
+class PixelSource:
+    """How to read one exposure solution's pixels, recorded at ingest so that a cutout
+    reads neither the sidecar nor the header file nor the mosaic's header.
+
+    Attributes
+    ----------
+    object_etag
+        Version of the mosaic object at ingest (every read is conditional on it).
+    layout
+        The image HDU's layout as JSON (:func:`service.rangeread.fitsmeta.layout_to_json`).
+    rotation_delta
+        Turns from the solution's pixel frame to the stored array (degrees).
+    solution_key
+        The solution's WCS key letter in the header file ('' for the primary key).
+    wcs_cards
+        The solution alone, as FITS cards under the primary key.
+    replaced_etag
+        Set when a cutout found another version of the object in the store: that
+        version is read (its layout from its header) until the plate is re-ingested.
+    """
+
+    object_etag: str
+    layout: str
+    rotation_delta: int
+    solution_key: str
+    wcs_cards: str
+    replaced_etag: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class CutoutSource:
+    """One exposure solution and the source of its pixels: one catalog lookup."""
+
+    exposure: ExposureRecord
+    pixels: PixelSource
 
 
 def obs_id(plate_id: str, mosnum: int, solnum: int) -> str:

@@ -2,7 +2,10 @@
 
 Tables: ``plates`` holds each plate as JSON; ``exposures`` holds one column per record
 field and each footprint twice, packed: unit vectors for the exact test and RA/Dec
-for the record. ``cells (ord, cell, rid, cx, cy, cz, cap)`` indexes every exposure
+for the record; ``mosaics`` (version, image layout, rotation of each mosaic object)
+and ``solutions`` (each exposure solution's WCS cards, zlib-compressed) hold what a
+cutout needs, read with the exposure in one query by :meth:`SqliteCatalog.source`.
+``cells (ord, cell, rid, cx, cy, cz, cap)`` indexes every exposure
 (``rid``, its integer key) by the HEALPix cells its footprint touches, together with
 the footprint's bounding cap (centre unit vector, radius); ``orders`` lists the orders
 in use. A region query scans the region's cells at every order in use, drops the
@@ -19,7 +22,8 @@ import gc
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +38,10 @@ from service.catalog.geometry import (
 )
 from service.catalog.index import footprint_cells, region_cells
 from service.catalog.query import ExposureQuery, SearchResult, finish
-from service.catalog.records import ExposureRecord, PlateRecord
+from service.catalog.records import CutoutSource, ExposureRecord, PixelSource, PlateRecord
 from service.faults import FatalFault
 
-SCHEMA_VERSION = 4  # bump when the tables change
+SCHEMA_VERSION = 5  # bump when the tables change
 _COLUMNS = [f.name for f in dataclasses.fields(ExposureRecord) if f.name != "footprint"]
 _FP = [f.name for f in dataclasses.fields(ExposureRecord)].index("footprint")
 SCHEMA = f"""
@@ -53,8 +57,21 @@ CREATE TABLE IF NOT EXISTS cells (
     inner REAL NOT NULL,
     PRIMARY KEY (ord, cell, rid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS cells_rid ON cells (rid);
+CREATE TABLE IF NOT EXISTS mosaics (
+    object_key TEXT PRIMARY KEY, plate_id TEXT NOT NULL, object_etag TEXT NOT NULL,
+    layout TEXT NOT NULL, rotation_delta INTEGER NOT NULL,
+    replaced_etag TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS mosaics_plate ON mosaics (plate_id);
+CREATE TABLE IF NOT EXISTS solutions (
+    rid INTEGER PRIMARY KEY, solution_key TEXT NOT NULL, wcs_cards BLOB NOT NULL);
 """
 _SELECT = f"SELECT {', '.join(_COLUMNS)}, radec FROM exposures"
+_SOURCE = (
+    f"SELECT {', '.join('e.' + c for c in _COLUMNS)}, e.radec, m.object_etag, m.layout, "
+    "m.rotation_delta, s.solution_key, s.wcs_cards, m.replaced_etag FROM exposures e "
+    "JOIN mosaics m ON m.object_key = e.object_key JOIN solutions s ON s.rid = e.rid "
+    "WHERE e.obs_id = ?"
+)
 _CHUNK = 900
 MMAP_BYTES = 4 << 30
 CACHE_KIB = 256 << 10
@@ -137,6 +154,9 @@ class SqliteCatalog:
         (e.g. written by an older release) with a message that says what to do."""
         db = self._db()
         version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0 and not db.execute("SELECT name FROM sqlite_master").fetchone():
+            self.create()  # a new file is an empty catalog
+            version = SCHEMA_VERSION
         if version != SCHEMA_VERSION:
             raise FatalFault(
                 f"catalog {self.path} has schema version {version}, this release reads "
@@ -149,7 +169,7 @@ class SqliteCatalog:
         dropped: it is derived from the archive, and ``platecut ingest`` refills it."""
         with self._db() as db:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                for table in ("cells", "orders", "exposures", "plates"):
+                for table in ("cells", "orders", "exposures", "plates", "mosaics", "solutions"):
                     db.execute(f"DROP TABLE IF EXISTS {table}")
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.executescript(SCHEMA)
@@ -162,8 +182,15 @@ class SqliteCatalog:
             self._connections.clear()
         self._local = threading.local()
 
-    def put_plate(self, plate: PlateRecord, exposures: list[ExposureRecord]) -> None:
-        """Insert or replace a plate and its exposures in one transaction."""
+    def put_plate(
+        self,
+        plate: PlateRecord,
+        exposures: list[ExposureRecord],
+        pixels: Mapping[str, PixelSource] | None = None,
+    ) -> None:
+        """Insert or replace a plate, its exposures and their pixel sources in one
+        transaction."""
+        pixels = pixels or {}
         rows, cells = [], []
         for e in exposures:
             vectors = e.footprint_vectors()
@@ -181,20 +208,40 @@ class SqliteCatalog:
         db = self._db()
         marks = ",".join("?" * (len(_COLUMNS) + 2))
         with db:
-            db.execute(
-                "DELETE FROM cells WHERE rid IN (SELECT rid FROM exposures WHERE plate_id = ?)",
-                (plate.plate_id,),
-            )
+            for table in ("cells", "solutions"):
+                db.execute(
+                    f"DELETE FROM {table} WHERE rid IN "
+                    "(SELECT rid FROM exposures WHERE plate_id = ?)",
+                    (plate.plate_id,),
+                )
             db.execute("DELETE FROM exposures WHERE plate_id = ?", (plate.plate_id,))
+            db.execute("DELETE FROM mosaics WHERE plate_id = ?", (plate.plate_id,))
             db.execute(
                 "INSERT OR REPLACE INTO plates VALUES (?, ?)",
                 (plate.plate_id, json.dumps(dataclasses.asdict(plate))),
             )
-            for row, (order, ids, cap) in zip(rows, cells, strict=True):
+            for e, row, (order, ids, cap) in zip(exposures, rows, cells, strict=True):
                 rid = db.execute(f"INSERT INTO exposures VALUES (NULL, {marks})", row).lastrowid
                 db.executemany(
                     "INSERT OR IGNORE INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [(order, cell, rid, *cap) for cell in ids],
+                )
+                source = pixels.get(e.obs_id)
+                if source is None:
+                    continue
+                db.execute(
+                    "INSERT OR REPLACE INTO mosaics VALUES (?, ?, ?, ?, ?, '')",
+                    (
+                        e.object_key,
+                        plate.plate_id,
+                        source.object_etag,
+                        source.layout,
+                        source.rotation_delta,
+                    ),
+                )
+                db.execute(
+                    "INSERT INTO solutions VALUES (?, ?, ?)",
+                    (rid, source.solution_key, zlib.compress(source.wcs_cards.encode())),
                 )
             db.executemany(
                 "INSERT OR IGNORE INTO orders VALUES (?)", [(o,) for o in {c[0] for c in cells}]
@@ -209,15 +256,35 @@ class SqliteCatalog:
         )
         return PlateRecord(**json.loads(row[0])) if row else None
 
-    def plates(self) -> list[PlateRecord]:
-        """Every plate, in identifier order."""
-        rows = self._read().execute("SELECT body FROM plates ORDER BY plate_id")
+    def plates(self, limit: int | None = None) -> list[PlateRecord]:
+        """Every plate (the first ``limit``), in identifier order."""
+        rows = self._read().execute(
+            "SELECT body FROM plates ORDER BY plate_id LIMIT ?", (-1 if limit is None else limit,)
+        )
         return [PlateRecord(**json.loads(body)) for (body,) in rows]
 
     def exposure(self, obs_id: str) -> ExposureRecord | None:
         """One exposure solution, or None."""
         rows = self._read().execute(f"{_SELECT} WHERE obs_id = ?", (obs_id,)).fetchall()
         return _exposures(rows)[0] if rows else None
+
+    def source(self, obs_id: str) -> CutoutSource | None:
+        """An exposure solution and the source of its pixels (one query), or None."""
+        row = self._read().execute(_SOURCE, (obs_id,)).fetchone()
+        if row is None:
+            return None
+        etag, layout, rotation, key, cards, replaced = row[-6:]
+        exposure = _exposures([row[:-6]])[0]
+        text = zlib.decompress(cards).decode()
+        return CutoutSource(exposure, PixelSource(etag, layout, rotation, key, text, replaced))
+
+    def flag_replaced(self, source: CutoutSource, etag: str) -> None:
+        """Record the version of the mosaic seen in the store (until re-ingest)."""
+        with self._db() as db:
+            db.execute(
+                "UPDATE mosaics SET replaced_etag = ? WHERE object_key = ?",
+                (etag, source.exposure.object_key),
+            )
 
     def orders(self) -> list[int]:
         """Index orders in use."""

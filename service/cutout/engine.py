@@ -1,8 +1,24 @@
-"""Making a cutout: plate, solution, grid, mapping, ranged read, resampling, FITS."""
+"""Making a cutout of one exposure solution: overlap, mapping, ranged read, resampling, FITS.
+
+The engine works from a :class:`~service.catalog.records.CutoutSource` (what the
+catalog recorded at ingest: the solution's WCS cards, the mosaic's version and image
+layout): it reads no sidecar, no header file and no mosaic header, only the tiles
+the cutout needs.
+
+The grid is first met with the plate's outline (:mod:`service.cutout.overlap`): a
+grid that misses the plate is answered there, and the distortion's inverse is only
+evaluated in the window of the grid that can hold plate pixels. A grid derived from
+the region (``trim``) is cut down to that overlap; a grid the client fixed keeps its
+size, NaN off the plate, at the cost of its on-plate part only.
+
+Depends on :mod:`service.rangeread`, :mod:`service.wcs`, :mod:`service.faults` and
+the catalog's record types (data only); never on Flask, the VO layer or a catalog.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import math
 import time
@@ -12,17 +28,16 @@ from astropy.io import fits
 from scipy.ndimage import map_coordinates
 
 from service import __version__
-from service.archive.access import ArchiveReader
-from service.archive.layout import ExposureMeta, MosaicMeta, PlateMeta
+from service.catalog.records import CutoutSource
 from service.cutout.grid import PROJECTIONS, TargetGrid
 from service.cutout.mapping import Mapping, map_pixels
-from service.faults import NotFoundFault, UsageFault
-from service.rangeread.reader import MosaicReader, open_reader
-from service.settings import Settings
-from service.storage import open_store
-from service.storage.base import FetchStats, ObjectStore
+from service.cutout.overlap import Overlap, plate_overlap
+from service.faults import UsageFault
+from service.rangeread.fitsmeta import Image, layout_from_json
+from service.rangeread.reader import MosaicReader, MosaicVersion
+from service.storage.base import FetchStats, ObjectInfo
 from service.wcs.rotation import solution_to_stored
-from service.wcs.solutions import Solution, select
+from service.wcs.solutions import Solution, solution_from_cards
 
 INTERPOLATIONS = {"nearest": 0, "bilinear": 1, "bicubic": 3}
 _MARGIN = {"nearest": 1, "bilinear": 1, "bicubic": 8}
@@ -40,35 +55,45 @@ class CutoutLimits:
 
 @dataclasses.dataclass(frozen=True)
 class CutoutRequest:
-    """One cutout: which plate and solution, onto which grid, how."""
+    """One cutout: onto which grid, and how.
 
-    plate_id: str
-    solnum: int
+    ``trim``: the grid was derived from the requested region, so it is cut down to
+    the part that overlaps the plate (SODA 1.0: a region larger than the data is
+    reduced to the data). Otherwise the grid is kept as asked, NaN off the plate.
+    """
+
     grid: TargetGrid
     interpolation: str = "bilinear"
     native: bool = False
-    mosnum: int = 0
+    trim: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
 class NoOverlap:
-    """The requested region does not touch the plate (a distinct outcome, not an error)."""
+    """The requested grid does not touch the plate (a distinct outcome, not an error)."""
 
-    plate_id: str
-    solnum: int
+    obs_id: str
 
 
 @dataclasses.dataclass(frozen=True)
 class CutoutResult:
-    """A finished cutout."""
+    """A finished cutout, and the version of the mosaic its pixels come from."""
 
     data: np.ndarray
     header: fits.Header
-    plate: PlateMeta
+    source: CutoutSource
     solution: Solution
     stats: FetchStats
     mapping: Mapping | None
+    version: ObjectInfo
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    @property
+    def replaced(self) -> str | None:
+        """The ETag read when the store held another version than the catalog's."""
+        pixels = self.source.pixels
+        etag = self.version.etag
+        return None if etag in (pixels.object_etag, pixels.replaced_etag) else etag
 
     def to_fits(self) -> bytes:
         """The cutout as FITS bytes (one primary HDU)."""
@@ -77,30 +102,50 @@ class CutoutResult:
         return buffer.getvalue()
 
 
-def _exposure(plate: PlateMeta, mosnum: int, solnum: int) -> ExposureMeta:
-    for exposure in plate.exposures:
-        if exposure.mosnum == mosnum and exposure.solnum == solnum:
-            return exposure
-    raise NotFoundFault(f"plate {plate.plate_id} has no exposure with solution {solnum}")
+@functools.lru_cache(maxsize=512)
+def _solution(cards: str, solnum: int, key: str) -> Solution:
+    return solution_from_cards(cards, solnum, key)
+
+
+@functools.lru_cache(maxsize=512)
+def _layout(text: str) -> Image:
+    return layout_from_json(text)
+
+
+def solution_of(source: CutoutSource) -> Solution:
+    """The WCS solution of a cutout source (parsed once per process)."""
+    pixels = source.pixels
+    return _solution(pixels.wcs_cards, source.exposure.solnum, pixels.solution_key)
+
+
+def version_of(source: CutoutSource) -> MosaicVersion:
+    """The mosaic version to read: the catalog's, or the one a cutout saw in its place
+    (its layout then comes from its header)."""
+    e, pixels = source.exposure, source.pixels
+    if pixels.replaced_etag:
+        return MosaicVersion(ObjectInfo(e.object_key, 0, pixels.replaced_etag), None)
+    info = ObjectInfo(e.object_key, e.object_size, pixels.object_etag)
+    return MosaicVersion(info, _layout(pixels.layout))
 
 
 class CutoutEngine:
-    """Makes cutouts from an archive.
+    """Makes cutouts of exposure solutions.
 
     Parameters
     ----------
-    archive
-        Sidecars and header files.
     reader
-        Ranged reads of mosaics (same store as ``archive``).
+        Ranged reads of mosaics.
     limits
         Size limits and mapping accuracy.
     """
 
-    def __init__(self, archive: ArchiveReader, reader: MosaicReader, limits: CutoutLimits) -> None:
-        self.archive = archive
+    def __init__(self, reader: MosaicReader, limits: CutoutLimits) -> None:
         self.reader = reader
         self.limits = limits
+
+    def close(self) -> None:
+        """Stop the reader's threads and close its store."""
+        self.reader.close()
 
     def check_request(self, request: CutoutRequest) -> None:
         """Refuse requests beyond the limits or with unknown options (no I/O).
@@ -130,6 +175,7 @@ class CutoutEngine:
 
     def make(
         self,
+        source: CutoutSource,
         request: CutoutRequest,
         stats: FetchStats | None = None,
     ) -> CutoutResult | NoOverlap:
@@ -148,32 +194,29 @@ class CutoutEngine:
         self.check_request(request)
         stats = stats or FetchStats()
         clock = time.perf_counter()
-        plate = self.archive.plate(request.plate_id, stats)
-        try:
-            mosaic = plate.mosaic(request.mosnum)
-        except KeyError as exc:
-            raise NotFoundFault(str(exc)) from exc
-        solution = select(self.archive.solutions(plate, request.mosnum, stats), request.solnum)
-        exposure = _exposure(plate, request.mosnum, request.solnum)
+        solution = solution_of(source)
+        overlap = plate_overlap(solution, request.grid)
+        timings = {"catalog_wcs": time.perf_counter() - clock}
+        if overlap is None:
+            return NoOverlap(source.exposure.obs_id)
         if request.native:
-            return self._native(request, plate, mosaic, solution, exposure, stats)
-        grid_wcs = request.grid.wcs()
+            return self._native(source, request, solution, overlap, stats)
+        clock = time.perf_counter()
+        grid = request.grid.window(*overlap.window)
+        grid_wcs = grid.wcs()
+        rotation = source.pixels.rotation_delta
 
         def transform(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             ra, dec = grid_wcs.all_pix2world(x, y, 0)
             sx, sy = solution.world_to_pixel(ra, dec)
-            return solution_to_stored(sx, sy, solution.shape, mosaic.rotation_delta)
+            return solution_to_stored(sx, sy, solution.shape, rotation)
 
-        timings = {"catalog_wcs": time.perf_counter() - clock}
-        clock = time.perf_counter()
         mapping = map_pixels(
-            transform,
-            request.grid.shape,
-            self.limits.mapping_step,
-            self.limits.mapping_tolerance_px,
+            transform, grid.shape, self.limits.mapping_step, self.limits.mapping_tolerance_px
         )
         timings["mapping"] = time.perf_counter() - clock
-        height, width = mosaic.height, mosaic.width
+        version = version_of(source)
+        height, width = _stored_shape(solution.shape, rotation)
         inside = (
             (mapping.x >= -0.5)
             & (mapping.x <= width - 0.5)
@@ -181,7 +224,7 @@ class CutoutEngine:
             & (mapping.y <= height - 0.5)
         )
         if not inside.any():
-            return NoOverlap(plate.plate_id, request.solnum)
+            return NoOverlap(source.exposure.obs_id)
         margin = _MARGIN[request.interpolation]
         box = (
             max(0, int(np.floor(mapping.x[inside].min())) - margin),
@@ -190,7 +233,7 @@ class CutoutEngine:
             min(height, int(np.ceil(mapping.y[inside].max())) + margin + 1),
         )
         self._check_source(box)
-        pixels = self.reader.read_box(mosaic.object_key, box, stats=stats)
+        pixels = self.reader.read_box(source.exposure.object_key, box, version, stats)
         timings["fetch"], timings["decompress"] = pixels.fetch_s, pixels.decode_s
         clock = time.perf_counter()
         data = _resample(
@@ -201,12 +244,24 @@ class CutoutEngine:
             (height, width),
             INTERPOLATIONS[request.interpolation],
         )
+        if request.trim:  # the overlap only: rows and columns holding plate pixels
+            rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+            y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+            data = np.ascontiguousarray(data[y0:y1, x0:x1])
+            grid = grid.window(x0, x1, y0, y1)
+            mapping = Mapping(
+                mapping.x[y0:y1, x0:x1], mapping.y[y0:y1, x0:x1], mapping.step, mapping.max_error
+            )
+        else:  # the grid as asked
+            full = np.full(request.grid.shape, np.nan, np.float32)
+            x0, x1, y0, y1 = overlap.window
+            full[y0:y1, x0:x1] = data
+            data, grid = full, request.grid
+            mapping = _full_mapping(mapping, overlap, request.grid)
         timings["interpolation"] = time.perf_counter() - clock
-        header = grid_wcs.to_header()
-        _describe(
-            header, plate, mosaic, solution, exposure, pixels.info.etag, request.interpolation
-        )
-        return CutoutResult(data, header, plate, solution, stats, mapping, timings)
+        header = grid.wcs().to_header()
+        _describe(header, source, pixels.info, request.interpolation)
+        return CutoutResult(data, header, source, solution, stats, mapping, pixels.info, timings)
 
     def _check_source(self, box: tuple[int, int, int, int]) -> None:
         x0, x1, y0, y1 = box
@@ -218,43 +273,63 @@ class CutoutEngine:
 
     def _native(
         self,
+        source: CutoutSource,
         request: CutoutRequest,
-        plate: PlateMeta,
-        mosaic: MosaicMeta,
         solution: Solution,
-        exposure: ExposureMeta,
+        overlap: Overlap,
         stats: FetchStats,
     ) -> CutoutResult | NoOverlap:
-        """Original pixels (solution frame) in the bounding box of the region."""
-        grid = request.grid
-        t = np.linspace(-0.5, grid.nx - 0.5, 33)
-        u = np.linspace(-0.5, grid.ny - 0.5, 33)
+        """Original pixels (solution frame) in the bounding box of the overlap."""
+        grid = request.grid.window(*overlap.window)
+        t = np.linspace(-0.5, grid.nx - 0.5, 65)
+        u = np.linspace(-0.5, grid.ny - 0.5, 65)
         ex = np.concatenate([t, t, np.full_like(u, -0.5), np.full_like(u, grid.nx - 0.5)])
         ey = np.concatenate([np.full_like(t, -0.5), np.full_like(t, grid.ny - 0.5), u, u])
         ra, dec = grid.wcs().all_pix2world(ex, ey, 0)
         sx, sy = solution.world_to_pixel(ra, dec)
+        # the window's edge on the plate, and the plate's edge inside the window
+        sx = np.concatenate([sx, overlap.edge_x])
+        sy = np.concatenate([sy, overlap.edge_y])
+        ok = np.isfinite(sx) & np.isfinite(sy)
         ny, nx = solution.shape
-        x0, x1 = (
-            max(0, int(np.floor(np.nanmin(sx) + 0.5))),
-            min(nx, int(np.ceil(np.nanmax(sx) + 0.5))),
-        )
-        y0, y1 = (
-            max(0, int(np.floor(np.nanmin(sy) + 0.5))),
-            min(ny, int(np.ceil(np.nanmax(sy) + 0.5))),
-        )
+        if not ok.any():
+            return NoOverlap(source.exposure.obs_id)
+        x0 = max(0, math.floor(float(sx[ok].min()) + 0.5))
+        x1 = min(nx, math.ceil(float(sx[ok].max()) + 0.5))
+        y0 = max(0, math.floor(float(sy[ok].min()) + 0.5))
+        y1 = min(ny, math.ceil(float(sy[ok].max()) + 0.5))
         if x0 >= x1 or y0 >= y1:
-            return NoOverlap(plate.plate_id, request.solnum)
+            return NoOverlap(source.exposure.obs_id)
+        rotation = source.pixels.rotation_delta
         # the solution-frame box, seen in the stored frame
         cx, cy = solution_to_stored(
-            np.array([x0, x1 - 1]), np.array([y0, y1 - 1]), solution.shape, mosaic.rotation_delta
+            np.array([x0, x1 - 1]), np.array([y0, y1 - 1]), solution.shape, rotation
         )
         box = (int(cx.min()), int(cx.max()) + 1, int(cy.min()), int(cy.max()) + 1)
         self._check_source(box)
-        pixels = self.reader.read_box(mosaic.object_key, box, stats=stats)
-        data = np.rot90(pixels.data, -(mosaic.rotation_delta // 90))
+        version = version_of(source)
+        pixels = self.reader.read_box(source.exposure.object_key, box, version, stats)
+        data = np.rot90(pixels.data, -(rotation // 90))
         header = solution.shifted_header(x0, y0)
-        _describe(header, plate, mosaic, solution, exposure, pixels.info.etag, "none (native)")
-        return CutoutResult(np.ascontiguousarray(data), header, plate, solution, stats, None)
+        _describe(header, source, pixels.info, "none (native)")
+        return CutoutResult(
+            np.ascontiguousarray(data), header, source, solution, stats, None, pixels.info
+        )
+
+
+def _stored_shape(shape: tuple[int, int], rotation: int) -> tuple[int, int]:
+    """(height, width) of the stored array for a solution frame of ``shape``."""
+    return shape if rotation in (0, 180) else (shape[1], shape[0])
+
+
+def _full_mapping(mapping: Mapping, overlap: Overlap, grid: TargetGrid) -> Mapping:
+    """The window's mapping placed in the whole grid (NaN outside the window)."""
+    x0, x1, y0, y1 = overlap.window
+    fx = np.full(grid.shape, np.nan)
+    fy = np.full(grid.shape, np.nan)
+    fx[y0:y1, x0:x1] = mapping.x
+    fy[y0:y1, x0:x1] = mapping.y
+    return Mapping(fx, fy, mapping.step, mapping.max_error)
 
 
 def _resample(
@@ -273,45 +348,25 @@ def _resample(
     y = np.where((y >= height - 1) & (y < height - 0.5), height - 1.0, y)
     x0, _, y0, _ = box
     coords = np.array([np.where(inside, y - y0, 0), np.where(inside, x - x0, 0)])
-    values = map_coordinates(data.astype(np.float64), coords, order=order, mode="nearest")
-    out = np.where(inside, values, np.nan).astype(np.float32)
-    return out
+    values = map_coordinates(data, coords, output=np.float64, order=order, mode="nearest")
+    return np.where(inside, values, np.nan).astype(np.float32)
 
 
-def _describe(
-    header: fits.Header,
-    plate: PlateMeta,
-    mosaic: MosaicMeta,
-    solution: Solution,
-    exposure: ExposureMeta,
-    etag: str,
-    interpolation: str,
-) -> None:
-    header["PLATE_ID"] = (plate.plate_id, "plate identifier")
-    header["SERIES"] = (plate.series, "plate series")
-    header["MOSNUM"] = (mosaic.mosnum, "mosaic number")
-    header["SOLNUM"] = (solution.solnum, "WCS solution used (0-based)")
-    header["SOLKEY"] = (solution.key or " ", "alternate WCS key of the solution")
-    header["EXPNUM"] = (exposure.exposure, "exposure number (0-based)")
-    header["TELESCOP"] = plate.telescope[:68]
-    header["DATE-OBS"] = (exposure.date_obs, "start of exposure (UTC)")
-    header["MJD-OBS"] = (exposure.mjd_start, "[d] start of exposure")
-    header["MJD-END"] = (exposure.mjd_end, "[d] end of exposure")
-    header["EXPTIME"] = (exposure.exptime_s, "[s] exposure time")
-    header["SRCOBJ"] = (mosaic.object_key[-68:], "source mosaic object")
-    header["SRCETAG"] = (etag[:68], "ETag of the source mosaic")
-    header["INTERP"] = (interpolation, "resampling")
+def _describe(header: fits.Header, source: CutoutSource, version: ObjectInfo, how: str) -> None:
+    e = source.exposure
+    header["PLATE_ID"] = (e.plate_id, "plate identifier")
+    header["SERIES"] = (e.series, "plate series")
+    header["MOSNUM"] = (e.mosnum, "mosaic number")
+    header["SOLNUM"] = (e.solnum, "WCS solution used (0-based)")
+    header["SOLKEY"] = (source.pixels.solution_key or " ", "WCS key of the solution in its file")
+    header["EXPNUM"] = (e.exposure, "exposure number (0-based)")
+    header["TELESCOP"] = e.telescope[:68]
+    header["DATE-OBS"] = (e.date_obs, "start of exposure (UTC)")
+    header["MJD-OBS"] = (e.t_min, "[d] start of exposure")
+    header["MJD-END"] = (e.t_max, "[d] end of exposure")
+    header["EXPTIME"] = (e.exptime_s, "[s] exposure time")
+    header["SRCOBJ"] = (e.object_key[-68:], "source mosaic object")
+    header["SRCETAG"] = (version.etag[:68], "ETag of the source mosaic")
+    header["INTERP"] = (how, "resampling")
     header["ORIGIN"] = ("Platecut", "software")
     header["PCUTVER"] = (__version__, "Platecut version")
-
-
-def open_engine(settings: Settings, store: ObjectStore | None = None) -> CutoutEngine:
-    """A cutout engine over the configured archive, store, replica and limits."""
-    store = store or open_store(settings)
-    c = settings.cutout
-    limits = CutoutLimits(
-        c.max_output_pixels, c.max_source_pixels, c.mapping_step, c.mapping_tolerance_px
-    )
-    return CutoutEngine(
-        ArchiveReader(store, settings.cache.stat_ttl_s), open_reader(settings, store), limits
-    )

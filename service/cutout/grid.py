@@ -27,6 +27,11 @@ class TargetGrid:
         Position angle of the grid's +y axis, east of north (0: north up, east left).
     projection
         One of :data:`PROJECTIONS` (default gnomonic).
+    origin
+        For a part of a larger grid (:meth:`window`): where this part starts in it.
+        The reference pixel stays the larger grid's centre, so the sky grid is the same.
+    full
+        (nx, ny) of the larger grid (None: this grid is whole).
     """
 
     ra: float
@@ -36,18 +41,32 @@ class TargetGrid:
     scale_arcsec: float
     rotation_deg: float = 0.0
     projection: str = "TAN"
+    origin: tuple[int, int] = (0, 0)
+    full: tuple[int, int] | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
         """(ny, nx)."""
         return self.ny, self.nx
 
+    def window(self, x0: int, x1: int, y0: int, y1: int) -> TargetGrid:
+        """The part ``[y0, y1) x [x0, x1)`` of this grid, on the same sky grid."""
+        ox, oy = self.origin
+        return dataclasses.replace(
+            self,
+            nx=x1 - x0,
+            ny=y1 - y0,
+            origin=(ox + x0, oy + y0),
+            full=self.full or (self.nx, self.ny),
+        )
+
     def wcs(self) -> WCS:
-        """The grid's WCS (FITS 1-based CRPIX at the centre of the image)."""
+        """The grid's WCS (FITS 1-based CRPIX at the centre of the whole grid)."""
+        full_x, full_y = self.full or (self.nx, self.ny)
         wcs = WCS(naxis=2)
         wcs.wcs.ctype = [f"RA---{self.projection}", f"DEC--{self.projection}"]
         wcs.wcs.crval = [self.ra % 360.0, self.dec]
-        wcs.wcs.crpix = [(self.nx + 1) / 2.0, (self.ny + 1) / 2.0]
+        wcs.wcs.crpix = [(full_x + 1) / 2.0 - self.origin[0], (full_y + 1) / 2.0 - self.origin[1]]
         s = self.scale_arcsec / 3600.0
         t = math.radians(self.rotation_deg)
         wcs.wcs.cd = np.array(

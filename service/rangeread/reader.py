@@ -32,7 +32,6 @@ from service.rangeread.decode import DecodeError, decode_box
 from service.rangeread.fitsmeta import CompressedImage, FitsStructureError, Image, locate_image
 from service.rangeread.ranges import Range, coalesce, merge, split
 from service.rangeread.replica import Replica, ReplicaFile
-from service.settings import Settings
 from service.storage.base import FetchStats, ObjectInfo, ObjectStore, StaleObject
 
 log = logging.getLogger(__name__)
@@ -155,27 +154,9 @@ class MosaicReader:
         return None
 
     def _head(self, key: str, stats: FetchStats) -> _Known:
-        """The leading bytes of the object, up to the image header's end (one phase;
-        more only for a header longer than ``header_initial_bytes``)."""
-        want = self.options.header_initial_bytes
-        buf = b""
-        info: ObjectInfo | None = None
-        while True:
-            stats.add(phases=1)
-            if info is None:
-                buf, info = self.store.read_head(key, want, stats)
-            else:
-                more = self._fetch(key, info.etag, [(len(buf), min(want, info.size))], stats)
-                buf += more[0][1]
-            try:
-                image = locate_image(buf)
-            except FitsStructureError as exc:
-                raise CorruptDataFault(f"{key}: {exc}") from exc
-            if not isinstance(image, int):
-                break
-            if len(buf) >= info.size:
-                raise CorruptDataFault(f"{key}: no 2-D image found")
-            want = min(max(image, 2 * len(buf)), info.size)
+        """The object's version and image layout from its leading bytes (kept in the
+        replica for other processes)."""
+        buf, info, image = read_header(self.store, key, self.options.header_initial_bytes, stats)
         replica = self.replica.open(self.store.identity, key, info.etag, info.size)
         replica.write([(0, buf)])
         self.replica.note_version(self.store.identity, info)
@@ -391,22 +372,28 @@ class MosaicReader:
                 os.close(fd)
 
 
-def read_options(settings: Settings) -> ReadOptions:
-    """Reading options from the ``[storage]`` and ``[cache]`` settings."""
-    st, cache = settings.storage, settings.cache
-    return ReadOptions(
-        decode_threads=settings.cutout.decode_threads,
-        concurrency=st.concurrency,
-        part_size=st.part_size,
-        max_gap=st.max_gap,
-        header_initial_bytes=st.header_initial_bytes,
-        stat_ttl_s=cache.stat_ttl_s,
-        memory_mosaics=cache.memory_mosaics,
-    )
+def read_header(
+    store: ObjectStore, key: str, initial_bytes: int, stats: FetchStats
+) -> tuple[bytes, ObjectInfo, Image]:
+    """The leading bytes of a FITS object up to its image header's end, the object's
+    size and ETag, and the image's layout: one round trip (more only for a header
+    longer than ``initial_bytes``).
 
-
-def open_reader(settings: Settings, store: ObjectStore) -> MosaicReader:
-    """A reader over ``store`` with the configured replica and options."""
-    cache = settings.cache
-    replica = Replica(cache.path(), cache.budget_bytes, poison=cache.poison_holes)
-    return MosaicReader(store, replica, read_options(settings))
+    Raises
+    ------
+    NotFoundFault, TransientFault, CorruptDataFault
+    """
+    stats.add(phases=1)
+    buf, info = store.read_head(key, initial_bytes, stats)
+    while True:
+        try:
+            image = locate_image(buf)
+        except FitsStructureError as exc:
+            raise CorruptDataFault(f"{key}: {exc}") from exc
+        if not isinstance(image, int):
+            return buf, info, image
+        if len(buf) >= info.size:
+            raise CorruptDataFault(f"{key}: no 2-D image found")
+        want = min(max(image, 2 * len(buf)), info.size)
+        stats.add(phases=1)
+        buf += store.read_range(key, len(buf), want, info.etag, stats)

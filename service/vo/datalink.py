@@ -38,52 +38,28 @@ def file_url(base: str, key: str) -> str:
     return f"{base}/files/{quote(key)}"
 
 
-def rows(
-    identifier: str,
-    exposure: ExposureRecord,
-    base: str,
-    sizes: dict[str, int | Fault],
-    preview_url: str,
-) -> list[tuple]:
-    """#this, #cutout, #auxiliary and #preview rows of one exposure solution.
+def rows(identifier: str, exposure: ExposureRecord, base: str, preview_url: str) -> list[tuple]:
+    """#this, #cutout, #auxiliary and #preview rows of one exposure solution (sizes
+    as the catalog recorded them at ingest: no request to the store)."""
 
-    Parameters
-    ----------
-    sizes
-        Object key -> size in bytes, or the fault met reading it.
-    """
-
-    def link(key: str, semantics: str, description: str, mime: str, qualifier: str) -> tuple:
-        size = sizes[key]
-        if isinstance(size, Fault):
-            return (
-                identifier,
-                None,
-                None,
-                f"{size.dali_label}: {size}",
-                semantics,
-                description,
-                None,
-                -1,
-                None,
-                None,
-            )
+    def link(key: str, size: int, semantics: str, text: str, mime: str, kind: str) -> tuple:
         return (
             identifier,
             file_url(base, key),
             None,
             None,
             semantics,
-            description,
+            text,
             mime,
             size,
-            qualifier,
+            kind,
             None,
         )
 
     return [
         link(
             exposure.object_key,
+            exposure.object_size,
             "#this",
             f"Full mosaic of plate {exposure.plate_id} (fpack tile-compressed FITS)",
             "application/fits",
@@ -103,6 +79,7 @@ def rows(
         ),
         link(
             exposure.header_key,
+            exposure.header_size,
             "#auxiliary",
             "WCS header file with every exposure solution of the mosaic (gzip FITS header)",
             "application/gzip",

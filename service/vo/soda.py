@@ -1,9 +1,10 @@
-"""SODA 1.0 sync: parameters to one cutout request, and the service descriptor that
-tells clients (pyvo ``processed()``, TOPCAT "Invoke Service") how to call it.
+"""SODA 1.0 sync: parameters to one cutout specification, and the service descriptor
+that tells clients (pyvo ``processed()``, TOPCAT "Invoke Service") how to call it.
 
 A region (POS, CIRCLE or POLYGON) sets the grid's centre and, unless WIDTH/HEIGHT
-are given, its size; without a region the cutout is ``cutout.default_size`` pixels
-around the exposure centre. The custom parameters set the common grid.
+are given, its size (the cutout is then trimmed to the part on the plate, SODA 1.0
+section 3.3); without a region the cutout is ``cutout.default_size`` pixels around
+the exposure centre. The custom parameters set the common grid.
 """
 
 from __future__ import annotations
@@ -16,34 +17,25 @@ import numpy as np
 
 from service.catalog.geometry import Circle, Polygon, Range, Region, angle, radec, unit
 from service.catalog.records import ExposureRecord
-from service.cutout.engine import INTERPOLATIONS, CutoutRequest
-from service.cutout.grid import PROJECTIONS, TargetGrid
+from service.cutout.engine import INTERPOLATIONS
+from service.cutout.grid import PROJECTIONS
 from service.cutout.preview import LIMITS, STRETCHES, PreviewOptions
+from service.cutouts import FITS, CutoutSpec
 from service.faults import MultiValuedParamNotSupported, NotFoundFault, UsageFault
 from service.settings import Settings
 from service.vo.params import Params, boolean, choice, circle, number, polygon, pos
 from service.vo.votable import Descriptor, Field, text
 
 SODA_SYNC = "ivo://ivoa.net/std/SODA#sync-1.0"
-FITS = "application/fits"
 RESPONSE_FORMATS = (FITS, "image/fits", "image/png", "image/jpeg")
 
 
 @dataclasses.dataclass(frozen=True)
 class SodaRequest:
-    """A parsed SODA sync request: the exposure's identifier and the cutout."""
+    """A parsed SODA sync request: the exposure's identifier and the cutout asked for."""
 
     obs_id: str
-    region: Region | None
-    scale_arcsec: float
-    width: int | None
-    height: int | None
-    rotation_deg: float
-    projection: str
-    interpolation: str
-    native: bool
-    response_format: str = FITS
-    preview: PreviewOptions = PreviewOptions()
+    spec: CutoutSpec
 
 
 def _preview(params: Params) -> PreviewOptions:
@@ -108,9 +100,8 @@ def parse(params: Params, settings: Settings) -> SodaRequest:
     side = int(math.isqrt(c.max_output_pixels))
     width, height = params.one("WIDTH"), params.one("HEIGHT")
     fmt = choice("RESPONSEFORMAT", params.one("RESPONSEFORMAT"), RESPONSE_FORMATS) or FITS
-    return SodaRequest(
-        obs_id=obs_id_of(ids[0], settings),
-        region=regions[0] if regions else None,
+    spec = CutoutSpec(
+        circle=_bounding_circle(regions[0]) if regions else None,
         scale_arcsec=number(
             "SCALE", params.one("SCALE") or str(c.default_scale_arcsec), 1e-3, 3600
         ),
@@ -126,6 +117,7 @@ def parse(params: Params, settings: Settings) -> SodaRequest:
         response_format=FITS if fmt == "image/fits" else fmt,
         preview=_preview(params),
     )
+    return SodaRequest(obs_id_of(ids[0], settings), spec)
 
 
 def _bounding_circle(region: Region) -> tuple[float, float, float]:
@@ -146,36 +138,6 @@ def _bounding_circle(region: Region) -> tuple[float, float, float]:
     cra, cdec = radec(centre)
     radius = float(np.degrees(angle(vectors, centre).max()))
     return float(cra), float(cdec), radius
-
-
-def cutout_request(
-    request: SodaRequest, exposure: ExposureRecord, default_size: int
-) -> CutoutRequest:
-    """The engine's request for a parsed SODA request on one exposure solution."""
-    if request.region is None:
-        ra, dec, side = exposure.ra, exposure.dec, default_size
-    else:
-        ra, dec, radius = _bounding_circle(request.region)
-        side = max(1, math.ceil(2 * radius * 3600.0 / request.scale_arcsec))
-    nx = request.width or request.height or side
-    ny = request.height or request.width or side
-    grid = TargetGrid(
-        ra % 360.0,
-        dec,
-        int(nx),
-        int(ny),
-        request.scale_arcsec,
-        request.rotation_deg,
-        request.projection,
-    )
-    return CutoutRequest(
-        exposure.plate_id,
-        exposure.solnum,
-        grid,
-        request.interpolation,
-        request.native,
-        exposure.mosnum,
-    )
 
 
 def descriptor(

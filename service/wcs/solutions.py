@@ -99,6 +99,36 @@ def _with_tpv(header: fits.Header, key: str) -> fits.Header:
     return out
 
 
+def _header(text: str, sep: str = "") -> fits.Header:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AstropyUserWarning)
+            return fits.Header.fromstring(text, sep=sep)
+    except ValueError as exc:
+        raise CorruptDataFault(f"unreadable WCS header: {exc}") from exc
+
+
+def _solution(header: fits.Header, solnum: int, key: str, letter: str) -> Solution:
+    """Solution ``solnum`` of the header, written under key ``key``; ``letter`` is the
+    key it had in its header file (kept for provenance)."""
+    shape = (int(header.get("NAXIS2", 0)), int(header.get("NAXIS1", 0)))
+    name = str(header.get(f"WCSNAME{key}", ""))
+    if str(header.get(f"CTYPE1{key}", "")).endswith("-ZPX"):
+        if key:
+            raise CorruptDataFault("ZPX solutions are only read under the primary key")
+        return Solution(solnum, letter, None, shape, name, ZpxModel(header))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FITSFixedWarning)
+            warnings.simplefilter("ignore", AstropyUserWarning)
+            wcs = WCS(_with_tpv(header, key), key=key or " ", relax=True)
+    except (ValueError, KeyError, MemoryError) as exc:
+        raise CorruptDataFault(f"WCS solution {solnum} ({key or 'primary'}): {exc}") from exc
+    if not wcs.has_celestial:
+        raise CorruptDataFault(f"WCS solution {solnum} has no celestial axes")
+    return Solution(solnum, letter, wcs, shape, name)
+
+
 def parse_solutions(text: str) -> list[Solution]:
     """Every solution of a header file's text.
 
@@ -107,34 +137,69 @@ def parse_solutions(text: str) -> list[Solution]:
     CorruptDataFault
         If the header or one of its solutions cannot be read.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", AstropyUserWarning)
-            header = fits.Header.fromstring(text)
-    except ValueError as exc:
-        raise CorruptDataFault(f"unreadable WCS header: {exc}") from exc
-    shape = (int(header.get("NAXIS2", 0)), int(header.get("NAXIS1", 0)))
-    solutions = []
-    for solnum, key in enumerate(_keys(header)):
-        if str(header.get(f"CTYPE1{key}", "")).endswith("-ZPX"):
-            if key:
-                raise CorruptDataFault("ZPX solutions are only read under the primary key")
-            zpx = ZpxModel(header)
-            solutions.append(
-                Solution(solnum, key, None, shape, str(header.get("WCSNAME", "")), zpx)
-            )
+    header = _header(text)
+    return [_solution(header, n, key, key) for n, key in enumerate(_keys(header))]
+
+
+#: keywords of the FITS WCS papers that take an alternate-key letter
+_WCS_KEYWORD = re.compile(
+    r"^(WCSAXES|WCSNAME|CTYPE\d|CUNIT\d|CRVAL\d|CRPIX\d|CDELT\d|CD\d_\d|PC\d_\d|PV\d_\d+|"
+    r"PS\d_\d+|CNAME\d|CRDER\d|CSYER\d|LONPOLE|LATPOLE|RADESYS|EQUINOX|RESTFRQ|RESTWAV|"
+    r"SPECSYS|SSYSOBS|VELREF|MJDREF|DATEREF)([A-Z]?)$"
+)
+_SIP_KEYWORD = re.compile(r"^(A|B|AP|BP)_(ORDER|\d+_\d+)$")
+_DROPPED = ("COMMENT", "HISTORY", "")
+
+
+def solution_cards(text: str, solnum: int) -> tuple[str, str]:
+    """One solution of a header file as a header of its own, under the primary key.
+
+    The cards of the solution's key are renamed to the primary key (their values
+    written exactly as in the file), the other keys' cards are left out, and so are
+    SIP coefficients when the solution is not SIP; every other card (image size,
+    IRAF WAT strings, DSS plate constants...) is kept as written.
+
+    Returns
+    -------
+    key : str
+        The solution's key letter in the file ('' for the primary key).
+    cards : str
+        The card images, one per line (read back by :func:`solution_from_cards`).
+
+    Raises
+    ------
+    CorruptDataFault
+        If the header is unreadable; NotFoundFault if there is no such solution.
+    """
+    header = _header(text)
+    keys = _keys(header)
+    if not 0 <= solnum < len(keys):
+        raise NotFoundFault(f"solution {solnum} does not exist (the header has {len(keys)})")
+    key = keys[solnum]
+    sip = str(header.get(f"CTYPE1{key}", "")).endswith("-SIP")
+    lines = []
+    for card in header.cards:
+        name = card.keyword
+        if name in _DROPPED or (_SIP_KEYWORD.match(name) and not sip):
             continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FITSFixedWarning)
-                warnings.simplefilter("ignore", AstropyUserWarning)
-                wcs = WCS(_with_tpv(header, key), key=key or " ", relax=True)
-        except (ValueError, KeyError, MemoryError) as exc:
-            raise CorruptDataFault(f"WCS solution {solnum} ({key or 'primary'}): {exc}") from exc
-        if not wcs.has_celestial:
-            raise CorruptDataFault(f"WCS solution {solnum} has no celestial axes")
-        solutions.append(Solution(solnum, key, wcs, shape, str(header.get(f"WCSNAME{key}", ""))))
-    return solutions
+        match = _WCS_KEYWORD.match(name)
+        if match is None:
+            lines.append(card.image)
+        elif match[2] == key:
+            lines.append(match[1].ljust(8) + card.image[8:])
+    return key, "\n".join(lines)
+
+
+def solution_from_cards(cards: str, solnum: int, key: str = "") -> Solution:
+    """The solution that :func:`solution_cards` wrote (numbered ``solnum``, file key
+    ``key``).
+
+    Raises
+    ------
+    CorruptDataFault
+        If the cards do not describe a readable solution.
+    """
+    return _solution(_header(cards, sep="\n"), solnum, "", key)
 
 
 def read_header_file(data: bytes) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from service.faults import Fault, NotFoundFault, UsageFault
+from service.faults import NotFoundFault, UsageFault
 from service.vo import datalink, soda
 from service.vo.votable import table_response
 from service.web.context import base_url, request_params, services
@@ -32,17 +32,11 @@ def links() -> Response:
         except (NotFoundFault, UsageFault) as fault:
             rows.append(datalink.error_row(identifier, fault))
             continue
-        sizes: dict[str, int | Fault] = {}
-        for key in (exposure.object_key, exposure.header_key):
-            try:
-                sizes[key] = svc.store.stat(key).size
-            except NotFoundFault as fault:
-                sizes[key] = fault
         c = svc.settings.cutout
         preview = datalink.preview_url(
             base, exposure, c.preview_size, c.default_size * c.default_scale_arcsec
         )
-        rows += datalink.rows(identifier, exposure, base, sizes, preview)
+        rows += datalink.rows(identifier, exposure, base, preview)
         found.append(exposure)
     one = found[0] if len(found) == 1 and len(ids) == 1 else None
     descriptor = soda.descriptor(f"{base}/soda/sync", "ID", svc.settings, one)

@@ -7,7 +7,6 @@ import math
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from service.archive.plates import list_plates
 from service.catalog.geometry import Circle
 from service.catalog.query import ExposureQuery
 from service.faults import UsageFault
@@ -34,6 +33,9 @@ ENDPOINTS = (
     ("/capabilities", "VOSI capabilities (and /availability)."),
     ("/registry/record", "VOResource record; OAI-PMH at /registry/oai."),
 )
+
+
+PLATES_SHOWN = 200  # plates listed on the page (the catalog may hold 430,000)
 
 
 def _settings() -> Settings:
@@ -73,9 +75,8 @@ def index() -> tuple[str, int]:
     context = {
         "service": settings.service,
         "endpoints": ENDPOINTS,
-        "plates": list_plates(settings),
-        "archive_is_local": settings.archive_is_local,
-        "archive_root": settings.archive.root,
+        "plates": services().catalog.plates(limit=PLATES_SHOWN),
+        "plates_shown": PLATES_SHOWN,
     }
     status = 200
     if "pos" in request.args:

@@ -40,7 +40,7 @@ def query() -> Response:
         return table_response(sia1.FIELDS, [], params=INPUTS, field_ids=False)
     rows, overflow = [], False
     if parsed.mime:
-        svc.engine.check_request(CutoutRequest("", 0, parsed.grid))  # size limits, now
+        svc.cutouts.check(CutoutRequest(parsed.grid))  # size limits, before searching
         limit = svc.settings.vo.default_maxrec
         result = svc.catalog.search(sia1.catalog_query(parsed, None))
         kept = sia1.keep(result.rows, parsed)

@@ -117,9 +117,11 @@ def synthetic_plates(n: int, seed: int = 0) -> list[tuple[PlateRecord, list[Expo
 
 @pytest.fixture
 def engine_solutions(demo_archive):
-    """Solutions of a demo plate, read with the archive reader."""
-    from service.archive.access import ArchiveReader
-    from service.storage.local import LocalStore
+    """Solutions of a demo plate, read from its header file."""
+    from service.wcs.solutions import parse_solutions, read_header_file
 
-    reader = ArchiveReader(LocalStore(demo_archive))
-    return reader.solutions
+    def solutions(plate):
+        raw = (demo_archive / plate.mosaics[0].header_key).read_bytes()
+        return parse_solutions(read_header_file(raw))
+
+    return solutions

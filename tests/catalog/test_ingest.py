@@ -83,3 +83,37 @@ def test_ingest_from_an_s3_prefix(catalog, moto_server, s3_bucket):
     report = ingest(store, catalog, SERVICE, progress=None)
     store.close()
     assert len(report.ingested) == 12 and not report.skipped
+
+
+def test_every_solution_records_the_source_of_its_pixels(catalog, demo_archive, engine_solutions):
+    """What a cutout needs, with no sidecar, header file or mosaic header read: the
+    solution (same sky positions as the header file's), the mosaic's version, size and
+    layout (as the mosaic's own header gives them), and the header file's size."""
+    from service.rangeread.fitsmeta import layout_from_json, locate_image
+    from service.wcs.solutions import solution_from_cards
+
+    store = LocalStore(demo_archive)
+    ingest(store, catalog, SERVICE, progress=None)
+    rng = np.random.default_rng(2)
+    for plate in iter_local_plates(demo_archive):
+        mosaic = plate.mosaics[0]
+        raw = (demo_archive / mosaic.object_key).read_bytes()
+        for exposure in plate.exposures:
+            source = catalog.source(f"{plate.plate_id}m0s{exposure.solnum}")
+            assert source is not None and source.exposure.plate_id == plate.plate_id
+            pixels = source.pixels
+            assert pixels.object_etag == store.stat(mosaic.object_key).etag
+            assert source.exposure.object_size == len(raw)
+            assert source.exposure.header_size == (demo_archive / mosaic.header_key).stat().st_size
+            assert layout_from_json(pixels.layout) == locate_image(raw[:100_000])
+            assert pixels.rotation_delta == mosaic.rotation_delta
+            original = engine_solutions(plate)[exposure.solnum]
+            recorded = solution_from_cards(pixels.wcs_cards, exposure.solnum, pixels.solution_key)
+            ny, nx = original.shape
+            x, y = rng.uniform(0, nx, 200), rng.uniform(0, ny, 200)
+            np.testing.assert_array_equal(
+                recorded.pixel_to_world(x, y), original.pixel_to_world(x, y)
+            )
+            assert recorded.shape == original.shape and recorded.key == original.key
+            assert "CTYPE1 " in pixels.wcs_cards  # the chosen solution, under the primary key
+    assert catalog.source("zz00001m0s0") is None

@@ -4,12 +4,12 @@ import boto3
 import pytest
 
 from service.faults import FatalFault, NotFoundFault
-from service.rangeread.reader import open_reader
 from service.settings import SettingsError, load_settings
 from service.storage import FetchStats, open_store
 from service.storage.http import HttpStore
 from service.storage.local import LocalStore
 from service.storage.s3 import S3Store
+from service.wiring import open_reader
 
 
 def settings_for(root, **storage):

@@ -14,9 +14,9 @@ from pyvo.dal.adhoc import DatalinkResults
 
 from service.catalog.query import ExposureQuery
 from service.catalog.sqlite import SqliteCatalog
-from service.cutout.engine import open_engine
 from service.vo import soda
 from service.vo.params import Params
+from service.wiring import Services
 
 
 def _all_exposures(settings):
@@ -107,15 +107,15 @@ def test_datalink_processed_and_getdataset(live, vo_settings, demo_archive):
     stream = record.processed(circle=(0.2, 12.0, 0.05))
     hdu = fits.open(io.BytesIO(stream.read()))[0]
     # reference: the engine itself with the request SODA was sent
-    request = soda.cutout_request(
-        soda.parse(
-            Params([("ID", str(record.obs_publisher_did)), ("CIRCLE", "0.2 12.0 0.05")]),
-            vo_settings,
-        ),
-        _exposure(vo_settings, record),
-        vo_settings.cutout.default_size,
+    parsed = soda.parse(
+        Params([("ID", str(record.obs_publisher_did)), ("CIRCLE", "0.2 12.0 0.05")]), vo_settings
     )
-    reference = open_engine(vo_settings).make(request)
+    services = Services(vo_settings)
+    source = services.cutouts.resolve(parsed.obs_id)
+    reference = services.engine.make(
+        source, services.cutouts.request_for(source.exposure, parsed.spec)
+    )
+    services.close()
     np.testing.assert_array_equal(hdu.data, reference.data)
     assert hdu.data.shape == (250, 250)  # 2 x 0.05 deg at 1.44"/px
 

@@ -1,0 +1,161 @@
+"""The cutout service: from an identifier and what the client asked to a FITS, PNG or
+JPEG answer, in one straight line (catalog lookup -> engine -> rendering).
+
+SODA, DataLink previews and the web page (through SODA links) come here; SIA 1.0
+checks its grids here. Nothing below this module orchestrates: the catalog gives
+the source of the pixels in one lookup, the engine reads only tiles, and a mosaic
+the engine found replaced in the store is flagged in the catalog for every worker.
+
+Depends on the catalog interface, the cutout engine and the preview renderer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+
+from astropy.wcs import WCS
+
+from service.catalog.base import Catalog
+from service.catalog.records import CutoutSource, ExposureRecord
+from service.cutout.engine import CutoutEngine, CutoutRequest, CutoutResult, NoOverlap
+from service.cutout.grid import TargetGrid
+from service.cutout.preview import PreviewOptions, render
+from service.faults import NotFoundFault
+from service.storage.base import FetchStats
+
+log = logging.getLogger(__name__)
+FITS = "application/fits"
+
+
+@dataclasses.dataclass(frozen=True)
+class CutoutSpec:
+    """What a client asked of one exposure solution's cutout.
+
+    Attributes
+    ----------
+    circle
+        RA, Dec and radius (deg) bounding the requested region; None: the exposure
+        centre and ``default_size`` pixels.
+    width, height
+        Grid size the client fixed (px); None: from the region.
+    """
+
+    circle: tuple[float, float, float] | None
+    scale_arcsec: float
+    width: int | None = None
+    height: int | None = None
+    rotation_deg: float = 0.0
+    projection: str = "TAN"
+    interpolation: str = "bilinear"
+    native: bool = False
+    response_format: str = FITS
+    preview: PreviewOptions = PreviewOptions()
+
+
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    """A cutout as the client gets it."""
+
+    body: bytes
+    mime: str
+    filename: str
+
+    @property
+    def disposition(self) -> str:
+        """FITS is downloaded; previews are shown."""
+        kind = "attachment" if self.mime == FITS else "inline"
+        return f'{kind}; filename="{self.filename}"'
+
+
+class CutoutService:
+    """Cutouts of the catalog's exposure solutions.
+
+    Parameters
+    ----------
+    catalog
+        Where identifiers are resolved.
+    engine
+        What makes the cutouts.
+    default_size
+        Grid side (px) when the client gives neither a region nor a size.
+    """
+
+    def __init__(self, catalog: Catalog, engine: CutoutEngine, default_size: int) -> None:
+        self.catalog = catalog
+        self.engine = engine
+        self.default_size = default_size
+
+    def resolve(self, obs_id: str) -> CutoutSource:
+        """The exposure solution and the source of its pixels.
+
+        Raises
+        ------
+        NotFoundFault
+            If the catalog has no such exposure solution.
+        """
+        source = self.catalog.source(obs_id)
+        if source is None:
+            raise NotFoundFault(f"no exposure solution {obs_id!r} in the catalog")
+        return source
+
+    def request_for(self, exposure: ExposureRecord, spec: CutoutSpec) -> CutoutRequest:
+        """The engine's request: the region sets the centre and, unless the client
+        fixed the size, the size (and then the cutout is trimmed to the plate)."""
+        if spec.circle is None:
+            ra, dec, side = exposure.ra, exposure.dec, self.default_size
+        else:
+            ra, dec, radius = spec.circle
+            side = max(1, math.ceil(2 * radius * 3600.0 / spec.scale_arcsec))
+        nx = spec.width or spec.height or side
+        ny = spec.height or spec.width or side
+        grid = TargetGrid(
+            ra % 360.0, dec, int(nx), int(ny), spec.scale_arcsec, spec.rotation_deg, spec.projection
+        )
+        trim = spec.circle is not None and spec.width is None and spec.height is None
+        return CutoutRequest(grid, spec.interpolation, spec.native, trim)
+
+    def check(self, request: CutoutRequest) -> None:
+        """Refuse a request beyond the limits, before any search or read."""
+        self.engine.check_request(request)
+
+    def cut(
+        self, source: CutoutSource, request: CutoutRequest, stats: FetchStats | None = None
+    ) -> CutoutResult | NoOverlap:
+        """Make a cutout; a mosaic found replaced in the store is flagged in the catalog."""
+        result = self.engine.make(source, request, stats)
+        if isinstance(result, CutoutResult) and result.replaced:
+            log.warning(
+                "%s: the store holds version %s, the catalog %s; flagged for re-ingest",
+                source.exposure.object_key,
+                result.replaced,
+                source.pixels.object_etag,
+            )
+            self.catalog.flag_replaced(source, result.replaced)
+        return result
+
+    def cutout(self, obs_id: str, spec: CutoutSpec) -> Rendered | None:
+        """The cutout the client asked for, rendered; None when the region misses the plate.
+
+        Raises
+        ------
+        NotFoundFault, UsageFault, TransientFault, FatalFault
+        """
+        source = self.resolve(obs_id)
+        request = self.request_for(source.exposure, spec)
+        result = self.cut(source, request)
+        if isinstance(result, NoOverlap):
+            return None
+        return self.render(result, spec.response_format, spec.preview)
+
+    @staticmethod
+    def render(result: CutoutResult, mime: str, preview: PreviewOptions) -> Rendered:
+        """The cutout as FITS, PNG or JPEG."""
+        g = result.header
+        e = result.source.exposure
+        name = f"{e.obs_id}_{g.get('CRVAL1', e.ra):.5f}{g.get('CRVAL2', e.dec):+.5f}"
+        if mime == FITS:
+            return Rendered(result.to_fits(), FITS, f"{name}.fits")
+        body = render(result.data, WCS(result.header), preview, mime)
+        return Rendered(body, mime, f"{name}.{mime.split('/')[1]}")
