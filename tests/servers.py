@@ -61,27 +61,39 @@ class _Threaded(http.server.ThreadingHTTPServer):
 
 
 class RangeFileServer:
-    """Serves a directory over HTTP with Range, ETag and If-Match, like a web server."""
+    """Serves a directory over HTTP with Range, ETag and If-Match, like a web server.
 
-    def __init__(self, root: Path) -> None:
+    ``latency_s`` is added before every answer (a distant object store); ``log`` keeps
+    (arrival time, method, path, Range header, status) of every request.
+    """
+
+    def __init__(self, root: Path, latency_s: float = 0.0) -> None:
         root = Path(root)
         counts: collections.Counter[str] = collections.Counter()
         self.counts = counts
+        self.latency_s = latency_s
+        self.log: list[tuple[float, str, str, str, int]] = []
+        server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 pass
 
             def _serve(self, body: bool) -> None:
+                arrived = time.monotonic()
                 counts[self.command] += 1
                 path = root / self.path.lstrip("/")
-                if not path.is_file():
-                    self.send_error(404)
-                    return
-                data = path.read_bytes()
+                status = 404 if not path.is_file() else 0
+                data = path.read_bytes() if status == 0 else b""
                 etag = '"' + hashlib.md5(data).hexdigest() + '"'
-                if self.headers.get("If-Match") not in (None, etag):
-                    self.send_error(412)
+                if status == 0 and self.headers.get("If-Match") not in (None, etag):
+                    status = 412
+                if server.latency_s:
+                    time.sleep(server.latency_s)
+                rng = self.headers.get("Range", "")
+                server.log.append((arrived, self.command, self.path, rng, status or 200))
+                if status:
+                    self.send_error(status)
                     return
                 match = re.match(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
                 if match:
@@ -112,6 +124,18 @@ class RangeFileServer:
         """Stop serving and close the listening socket."""
         self.server.shutdown()
         self.server.server_close()
+
+    def waves(self, since: int = 0) -> list[list[tuple[float, str, str, str, int]]]:
+        """Requests from ``log[since:]`` grouped into sequential round trips: a request
+        arriving more than half the latency after the previous one starts a new wave
+        (requests of one wave are sent together; the next wave waits for answers)."""
+        entries = sorted(self.log[since:])
+        out: list[list[tuple[float, str, str, str, int]]] = []
+        for entry in entries:
+            if not out or entry[0] - out[-1][-1][0] > self.latency_s / 2:
+                out.append([])
+            out[-1].append(entry)
+        return out
 
 
 class FaultProxy:

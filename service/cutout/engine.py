@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 from astropy.io import fits
-from scipy.ndimage import map_coordinates
+from scipy.ndimage import map_coordinates, spline_filter
 
 from service import __version__
 from service.catalog.records import CutoutSource
@@ -87,6 +87,7 @@ class CutoutResult:
     mapping: Mapping | None
     version: ObjectInfo
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    box: tuple[int, int, int, int] = (0, 0, 0, 0)  # stored pixels read: x0, x1, y0, y1
 
     @property
     def replaced(self) -> str | None:
@@ -215,53 +216,46 @@ class CutoutEngine:
             transform, grid.shape, self.limits.mapping_step, self.limits.mapping_tolerance_px
         )
         timings["mapping"] = time.perf_counter() - clock
-        version = version_of(source)
         height, width = _stored_shape(solution.shape, rotation)
-        inside = (
-            (mapping.x >= -0.5)
-            & (mapping.x <= width - 0.5)
-            & (mapping.y >= -0.5)
-            & (mapping.y <= height - 0.5)
-        )
-        if not inside.any():
+        reach = _reach(mapping, (height, width))
+        if reach is None:
             return NoOverlap(source.exposure.obs_id)
         margin = _MARGIN[request.interpolation]
         box = (
-            max(0, int(np.floor(mapping.x[inside].min())) - margin),
-            min(width, int(np.ceil(mapping.x[inside].max())) + margin + 1),
-            max(0, int(np.floor(mapping.y[inside].min())) - margin),
-            min(height, int(np.ceil(mapping.y[inside].max())) + margin + 1),
+            max(0, math.floor(reach.x_min) - margin),
+            min(width, math.ceil(reach.x_max) + margin + 1),
+            max(0, math.floor(reach.y_min) - margin),
+            min(height, math.ceil(reach.y_max) + margin + 1),
         )
         self._check_source(box)
-        pixels = self.reader.read_box(source.exposure.object_key, box, version, stats)
+        pixels = self.reader.read_box(source.exposure.object_key, box, version_of(source), stats)
         timings["fetch"], timings["decompress"] = pixels.fetch_s, pixels.decode_s
         clock = time.perf_counter()
-        data = _resample(
-            pixels.data,
-            box,
-            mapping,
-            inside,
-            (height, width),
-            INTERPOLATIONS[request.interpolation],
-        )
         if request.trim:  # the overlap only: rows and columns holding plate pixels
-            rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
-            y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-            data = np.ascontiguousarray(data[y0:y1, x0:x1])
+            y0, y1, x0, x1 = reach.rows[0], reach.rows[1], reach.cols[0], reach.cols[1]
+            mapping = mapping.within(y0, y1, x0, x1)
             grid = grid.window(x0, x1, y0, y1)
-            mapping = Mapping(
-                mapping.x[y0:y1, x0:x1], mapping.y[y0:y1, x0:x1], mapping.step, mapping.max_error
-            )
-        else:  # the grid as asked
-            full = np.full(request.grid.shape, np.nan, np.float32)
+            data = np.full(mapping.shape, np.nan, np.float32)
+            _resample(data, pixels.data, box, mapping, (height, width), request.interpolation)
+        else:  # the grid as asked, NaN off the plate
+            data = np.full(request.grid.shape, np.nan, np.float32)
             x0, x1, y0, y1 = overlap.window
-            full[y0:y1, x0:x1] = data
-            data, grid = full, request.grid
-            mapping = _full_mapping(mapping, overlap, request.grid)
+            _resample(
+                data[y0:y1, x0:x1],
+                pixels.data,
+                box,
+                mapping,
+                (height, width),
+                request.interpolation,
+            )
+            mapping = dataclasses.replace(mapping, origin=(x0, y0), full=request.grid.shape)
+            grid = request.grid
+        info = pixels.info
+        del pixels  # the decoded box: no longer needed
         timings["interpolation"] = time.perf_counter() - clock
         header = grid.wcs().to_header()
-        _describe(header, source, pixels.info, request.interpolation)
-        return CutoutResult(data, header, source, solution, stats, mapping, pixels.info, timings)
+        _describe(header, source, info, request.interpolation)
+        return CutoutResult(data, header, source, solution, stats, mapping, info, timings, box)
 
     def _check_source(self, box: tuple[int, int, int, int]) -> None:
         x0, x1, y0, y1 = box
@@ -313,7 +307,7 @@ class CutoutEngine:
         header = solution.shifted_header(x0, y0)
         _describe(header, source, pixels.info, "none (native)")
         return CutoutResult(
-            np.ascontiguousarray(data), header, source, solution, stats, None, pixels.info
+            np.ascontiguousarray(data), header, source, solution, stats, None, pixels.info, {}, box
         )
 
 
@@ -322,34 +316,84 @@ def _stored_shape(shape: tuple[int, int], rotation: int) -> tuple[int, int]:
     return shape if rotation in (0, 180) else (shape[1], shape[0])
 
 
-def _full_mapping(mapping: Mapping, overlap: Overlap, grid: TargetGrid) -> Mapping:
-    """The window's mapping placed in the whole grid (NaN outside the window)."""
-    x0, x1, y0, y1 = overlap.window
-    fx = np.full(grid.shape, np.nan)
-    fy = np.full(grid.shape, np.nan)
-    fx[y0:y1, x0:x1] = mapping.x
-    fy[y0:y1, x0:x1] = mapping.y
-    return Mapping(fx, fy, mapping.step, mapping.max_error)
+#: output rows interpolated at a time: bounds the memory of a cutout to its output,
+#: its decoded source box and a few bands
+BAND_ROWS = 128
+
+
+@dataclasses.dataclass(frozen=True)
+class _Reach:
+    """Where a mapped window falls on the stored image."""
+
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
+    rows: tuple[int, int]  # window rows holding plate pixels, half-open
+    cols: tuple[int, int]
+
+
+def _inside(x: np.ndarray, y: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    height, width = shape
+    return (x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5)
+
+
+def _reach(mapping: Mapping, shape: tuple[int, int]) -> _Reach | None:
+    """The stored pixels a mapped window needs, band by band; None if it needs none."""
+    lo = np.array([np.inf, np.inf])
+    hi = -lo
+    rows_on = np.zeros(mapping.shape[0], bool)
+    cols_on = np.zeros(mapping.shape[1], bool)
+    for y0 in range(0, mapping.shape[0], BAND_ROWS):
+        y1 = min(mapping.shape[0], y0 + BAND_ROWS)
+        x, y = mapping.rows(y0, y1)
+        inside = _inside(x, y, shape)
+        if not inside.any():
+            continue
+        rows_on[y0:y1] = inside.any(axis=1)
+        cols_on |= inside.any(axis=0)
+        lo = np.minimum(lo, [x[inside].min(), y[inside].min()])
+        hi = np.maximum(hi, [x[inside].max(), y[inside].max()])
+    if not rows_on.any():
+        return None
+    rows, cols = np.flatnonzero(rows_on), np.flatnonzero(cols_on)
+    return _Reach(
+        float(lo[0]),
+        float(hi[0]),
+        float(lo[1]),
+        float(hi[1]),
+        (int(rows[0]), int(rows[-1]) + 1),
+        (int(cols[0]), int(cols[-1]) + 1),
+    )
 
 
 def _resample(
+    out: np.ndarray,
     data: np.ndarray,
     box: tuple[int, int, int, int],
     mapping: Mapping,
-    inside: np.ndarray,
     shape: tuple[int, int],
-    order: int,
-) -> np.ndarray:
-    """Interpolate like reproject: edge half-pixels clamp to the edge pixel, beyond is NaN."""
+    interpolation: str,
+) -> None:
+    """Interpolate like reproject, into ``out`` (the mapped window), band by band: edge
+    half-pixels clamp to the edge pixel, beyond the plate stays NaN."""
     height, width = shape
-    x = np.where((mapping.x < 0) & (mapping.x >= -0.5), 0.0, mapping.x)
-    x = np.where((x >= width - 1) & (x < width - 0.5), width - 1.0, x)
-    y = np.where((mapping.y < 0) & (mapping.y >= -0.5), 0.0, mapping.y)
-    y = np.where((y >= height - 1) & (y < height - 0.5), height - 1.0, y)
+    order = INTERPOLATIONS[interpolation]
+    if order > 1:  # spline coefficients once, in single precision (half the memory)
+        data = spline_filter(data, order, output=np.float32, mode="nearest")
     x0, _, y0, _ = box
-    coords = np.array([np.where(inside, y - y0, 0), np.where(inside, x - x0, 0)])
-    values = map_coordinates(data, coords, output=np.float64, order=order, mode="nearest")
-    return np.where(inside, values, np.nan).astype(np.float32)
+    for r0 in range(0, mapping.shape[0], BAND_ROWS):
+        r1 = min(mapping.shape[0], r0 + BAND_ROWS)
+        x, y = mapping.rows(r0, r1)
+        inside = _inside(x, y, shape)
+        if not inside.any():
+            continue
+        x = np.clip(x[inside], 0.0, width - 1.0) - x0
+        y = np.clip(y[inside], 0.0, height - 1.0) - y0
+        values = map_coordinates(
+            data, np.array([y, x]), output=np.float64, order=order, mode="nearest", prefilter=False
+        )
+        out[r0:r1][inside] = values
 
 
 def _describe(header: fits.Header, source: CutoutSource, version: ObjectInfo, how: str) -> None:

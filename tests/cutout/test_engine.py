@@ -15,6 +15,7 @@ from reproject import reproject_interp
 from service.archive.layout import iter_local_plates
 from service.cutout.engine import CutoutRequest, NoOverlap
 from service.cutout.grid import TargetGrid
+from service.cutouts import CutoutSpec
 from service.faults import NotFoundFault, UsageFault
 from service.storage.base import FetchStats
 from service.wcs.rotation import solution_to_stored
@@ -254,3 +255,51 @@ def test_native_mode_returns_original_pixels_with_shifted_wcs(engine, demo_archi
         assert result.data.dtype == np.uint16
         return
     raise AssertionError("no rotated plate")
+
+
+def test_a_region_beyond_the_plate_is_trimmed_to_the_overlap(engine, demo_archive):
+    """SODA 1.0 section 3.3: a region larger than the data gives the data's part. The
+    grid comes from the region; the answer is the part of it on the plate, on the same
+    sky grid, with reproject's pixels there."""
+    plate = next(p for p in iter_local_plates(demo_archive) if p.plate_id == "a03393")
+    source = engine.source(plate.plate_id, 0)
+    solution = engine.solutions(plate)[0]
+    for fx, fy in ((0.03, 0.5), (0.98, 0.97), (0.5, -0.05)):  # an edge, a corner, just off
+        ra, dec = centre_of(solution, fx, fy)
+        request = engine.service.request_for(source.exposure, CutoutSpec((ra, dec, 0.15), 2.0))
+        assert request.trim and request.grid.nx == request.grid.ny == 540
+        result = engine.make(plate.plate_id, 0, request)
+        whole = request.grid
+        ny, nx = result.data.shape
+        assert ny < whole.ny or nx < whole.nx
+        # the same sky grid: the trimmed WCS is the whole grid's, shifted
+        x0, y0 = (int(v) for v in np.rint(whole.wcs().wcs.crpix - WCS(result.header).wcs.crpix))
+        sky = WCS(result.header).all_pix2world([[0.0, 0.0], [nx - 1.0, ny - 1.0]], 0)
+        np.testing.assert_allclose(
+            sky, whole.wcs().all_pix2world([[x0, y0], [x0 + nx - 1.0, y0 + ny - 1.0]], 0)
+        )
+        # reproject over the whole region: every plate pixel falls in the trimmed part,
+        # and each edge of the trimmed part holds plate pixels (nothing more was kept)
+        reference, _ = reproject_interp(
+            (solution_frame(demo_archive, plate), solution.wcs), whole.wcs(), shape_out=whole.shape
+        )
+        rows, cols = (
+            np.flatnonzero(np.isfinite(reference).any(1)),
+            np.flatnonzero(np.isfinite(reference).any(0)),
+        )
+        assert (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1) == (y0, y0 + ny, x0, x0 + nx)
+        part = reference[y0 : y0 + ny, x0 : x0 + nx]
+        both = np.isfinite(part) & np.isfinite(result.data)
+        assert both.sum() > 0.98 * np.isfinite(part).sum()
+        span = np.nanmax(part) - np.nanmin(part)
+        assert np.max(np.abs(result.data[both] - part[both])) <= 1e-3 * span
+
+
+def test_a_grid_off_the_plate_is_answered_from_the_outline(engine, demo_archive):
+    plate = next(iter_local_plates(demo_archive))
+    stats = FetchStats()
+    far = CutoutRequest(TargetGrid(180.0, -12.0, 2000, 2000, 1.44))
+    assert engine.make(plate.plate_id, 0, far, stats) == NoOverlap(f"{plate.plate_id}m0s0")
+    assert stats.gets == 0
+    native = CutoutRequest(TargetGrid(180.0, -12.0, 20, 20, 1.44), native=True)
+    assert engine.make(plate.plate_id, 0, native) == NoOverlap(f"{plate.plate_id}m0s0")
