@@ -1,130 +1,332 @@
-"""The default cutout (835 x 835 px at 1.44"/px) from 20,000 px plates, timed by step.
+"""W1: DASCH's default cutout (835 x 835 px at 1.44"/px) from a 20,000 x 20,000 px
+0.6"/px Rice row-tiled plate behind an S3-shaped origin that adds 30 ms to every
+request, side by side with the same cutout made with astropy + s3fs +
+``CompImageHDU.section`` + ``reproject_interp`` (s3fs's default blocks and 1 MiB).
 
-For a 0.6"/px plate and a 6.6"/px plate (demo plates, local files, cold replica):
-Platecut's time split into catalog/WCS, mapping, fetch, decompress, interpolation and
-FITS writing, then the same cutout made with astropy + reproject
-(``reproject_interp`` on the ``.section`` of the box Platecut needed).
+Prints, as Markdown: round trips (sequential waves of requests, counted by the
+origin), requests, bytes against the minimum (descriptor rows + tiles of the box,
+from astropy's view of the file), time per step, cold and warm, medians of
+``--repeat`` runs; an edge cutout against an interior one; decode time against
+decode threads; and 50 cutouts of one position from 50 plates, cold and warm.
 
-Run: ``make bench`` or ``.venv/bin/python -m bench.cutout``.
+The peer runs in its own virtual environment (``var/bench/peer-venv``: s3fs pins an
+older botocore than Platecut's boto3), created on first use.
+
+Run: ``make bench`` or ``.venv/bin/python -m bench.cutout [--repeat 5]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import json
+import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
-from reproject import reproject_interp
 
-from service.archive.access import ArchiveReader
-from service.cutout.engine import CutoutEngine, CutoutLimits, CutoutRequest
+from service.catalog.ingest import ingest_one
+from service.catalog.sqlite import SqliteCatalog
+from service.cutout import engine as engine_module
+from service.cutout.engine import CutoutEngine, CutoutLimits, CutoutRequest, solution_of
 from service.cutout.grid import TargetGrid
+from service.cutouts import CutoutService
 from service.demo.generate import generate_archive
 from service.rangeread.reader import MosaicReader, ReadOptions
 from service.rangeread.replica import Replica
-from service.storage.local import LocalStore
+from service.settings import load_settings
+from service.storage.base import FetchStats, RetryPolicy
+from service.storage.s3 import S3Store
+from tests.servers import RangeFileServer
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "var" / "bench"
+PEER_VENV = BENCH_DIR / "peer-venv"
+BUCKET = "bench"
+FIELD = (150.0, 30.0)
+SERVICE = load_settings(env={}).service
+POLICY = RetryPolicy(3, 0.05, 0.5, 5.0, 60.0)
 
 
-def archive(series: str, size: int) -> Path:
-    """A one-plate demo archive of the series (generated once under var/bench)."""
-    root = BENCH_DIR / f"archive-{size}-{series}"
+def archive(name: str, **kwargs: object) -> Path:
+    """A demo archive under var/bench (generated once)."""
+    root = BENCH_DIR / name
     if not (root / "archive.json").exists():
-        generate_archive(root, plates=1, size=size, series=[series], seed=3)
+        generate_archive(root, **kwargs)
     return root
 
 
+def peer_python() -> Path:
+    """The peer's interpreter (its virtual environment is made on first use)."""
+    python = PEER_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "astropy", "reproject", "s3fs"],
+            check=True,
+        )
+    return python
+
+
+def catalog_for(root: Path, origin: RangeFileServer, path: Path) -> SqliteCatalog:
+    """The archive's catalog, ingested through the origin (so ETags are the origin's)."""
+    catalog = SqliteCatalog(path)
+    catalog.create()
+    store = S3Store(BUCKET, root.name, POLICY, endpoint_url=origin.url)
+    latency, origin.latency_s = origin.latency_s, 0.0
+    for sidecar in sorted(root.glob("plates/*/*.json")):
+        ingest_one(store, catalog, str(sidecar.relative_to(root)), SERVICE)
+    origin.latency_s = latency
+    store.close()
+    return catalog
+
+
+def minimum_bytes(path: Path, box: tuple[int, int, int, int]) -> int:
+    """Descriptor rows + compressed tiles of a box, from astropy's view of the file."""
+    x0, x1, y0, y1 = box
+    with fits.open(path, disable_image_compression=True) as hdul:
+        table = hdul[1]
+        header = table.header
+        tx, ty = header["ZTILE1"], header["ZTILE2"]
+        ntx = -(-header["ZNAXIS1"] // tx)
+        tiles = [
+            r * ntx + c
+            for r in range(y0 // ty, (y1 - 1) // ty + 1)
+            for c in range(x0 // tx, (x1 - 1) // tx + 1)
+        ]
+        heap = 0
+        for name in table.columns.names:
+            if table.columns[name].format.startswith(("1P", "1Q", "P", "Q")):
+                column = table.data[name]
+                heap += sum(column[t].nbytes for t in tiles)
+        return len(tiles) * header["NAXIS1"] + heap
+
+
+class Platecut:
+    """One worker: a cutout service over the origin, with its own replica."""
+
+    def __init__(self, root: Path, origin: RangeFileServer, catalog: SqliteCatalog, threads=0):
+        self.cache = tempfile.TemporaryDirectory()
+        store = S3Store(BUCKET, root.name, POLICY, endpoint_url=origin.url)
+        reader = MosaicReader(
+            store, Replica(Path(self.cache.name), 1 << 34), ReadOptions(decode_threads=threads)
+        )
+        self.service = CutoutService(catalog, CutoutEngine(reader, CutoutLimits(10**8, 10**9)), 835)
+        engine_module._solution.cache_clear()  # a cold process parses the WCS too
+        engine_module._layout.cache_clear()
+
+    def close(self) -> None:
+        self.service.engine.close()
+        self.cache.cleanup()
+
+    def cut(self, obs_id: str, grid: TargetGrid) -> tuple[dict, object]:
+        """One cutout with the time of each step."""
+        start = time.perf_counter()
+        source = self.service.resolve(obs_id)
+        resolved = time.perf_counter()
+        result = self.service.cut(source, CutoutRequest(grid), FetchStats())
+        clock = time.perf_counter()
+        result.to_fits()
+        done = time.perf_counter()
+        steps = {"catalog": resolved - start, **result.timings, "fits": done - clock}
+        steps["total"] = done - start
+        return steps, result
+
+
+def run_peer(job: dict) -> list[dict]:
+    out = subprocess.run(
+        [str(peer_python()), str(Path(__file__).with_name("peer_s3fs.py"))],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        raise RuntimeError(f"the peer failed:\n{out.stderr}")
+    return json.loads(out.stdout)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def w1(args: argparse.Namespace, origin: RangeFileServer, work: Path) -> None:
+    """The default cutout from the 20,000 px plate: Platecut and the peers."""
+    root = archive("archive-20000-a", plates=1, size=args.size, series=["a"], seed=3)
+    catalog = catalog_for(root, origin, work / "w1.sqlite")
+    obs_id = sorted(p.stem for p in root.glob("plates/*/*.json"))[0] + "m0s0"
+    source = catalog.source(obs_id)
+    solution = solution_of(source)
+    ny, nx = solution.shape
+    positions = {"interior": (0.4, 0.6), "edge": (0.0, 0.5)}
+    grids = {}
+    for name, (fx, fy) in positions.items():
+        ra, dec = solution.pixel_to_world(np.array([fx * nx - 0.5]), np.array([fy * ny]))
+        grids[name] = TargetGrid(float(ra[0]), float(dec[0]), 835, 835, 1.44)
+    mosaic = root / source.exposure.object_key
+    rows = {}  # label -> list of (steps, waves, requests, bytes)
+    boxes = {}
+    for _ in range(args.repeat):
+        for name, grid in grids.items():
+            worker = Platecut(root, origin, catalog)
+            for phase in ("cold", "warm"):
+                since = len(origin.log)
+                steps, result = worker.cut(obs_id, grid)
+                log = origin.log[since:]
+                rows.setdefault(f"Platecut, {name}, {phase}", []).append(
+                    (steps, len(origin.waves(since)), len(log), sum(e[5] for e in log))
+                )
+                boxes[name] = (result.box, result.data)
+            worker.close()
+    for block, label in ((None, "default blocks"), (1 << 20, "1 MiB blocks")):
+        for _ in range(args.repeat):
+            for name, grid in grids.items():
+                since = len(origin.log)
+                out = work / f"peer-{name}.npy"
+                job = {
+                    "endpoint": origin.url,
+                    "bucket": BUCKET,
+                    "header": f"{root.name}/{source.exposure.header_key}",
+                    "mosaic": f"{root.name}/{source.exposure.object_key}",
+                    "key": source.pixels.solution_key,
+                    "block_size": block,
+                    "grids": [[grid.ra, grid.dec, grid.nx, grid.scale_arcsec, str(out)]],
+                }
+                (timing,) = run_peer(job)
+                log = origin.log[since:]
+                rows.setdefault(f"astropy + s3fs ({label}), {name}, cold", []).append(
+                    ({**timing["cold"], "warm_total": timing["warm"]["total"]}, len(log), len(log),
+                     sum(e[5] for e in log))
+                )  # fmt: skip
+                ours = boxes[name][1]
+                theirs = np.load(out)
+                both = np.isfinite(ours) & np.isfinite(theirs)
+                span = np.nanmax(theirs) - np.nanmin(theirs)
+                rows[f"agreement {name}"] = float(np.max(np.abs(ours[both] - theirs[both])) / span)
+    minimum = {name: minimum_bytes(mosaic, box) for name, (box, _) in boxes.items()}
+    print(
+        f'### W1: 835 x 835 px at 1.44"/px from a {args.size:,} px 0.6"/px plate, origin '
+        f"latency {args.latency_ms:.0f} ms per request, medians of {args.repeat}\n"
+    )
+    print("| reader | position | round trips | requests | MB | x minimum | total |")
+    print("|---|---|---|---|---|---|---|")
+    totals = {}
+    for label, runs in rows.items():
+        if label.startswith("agreement"):
+            continue
+        name = "edge" if ", edge," in label else "interior"
+        waves = median([r[1] for r in runs])
+        gets = median([r[2] for r in runs])
+        nbytes = median([r[3] for r in runs])
+        total = median([r[0]["total"] for r in runs])
+        totals[label] = total
+        who, phase = label.split(",")[0], label.split(", ")[-1]
+        print(
+            f"| {who}, {phase} | {name} | {waves:.0f} | {gets:.0f} | {nbytes / 1e6:.2f} | "
+            f"{nbytes / minimum[name]:.3f} | {total:.3f} s |"
+        )
+        if "astropy" in label:
+            warm = median([r[0]["warm_total"] for r in runs])
+            totals[label.replace(", cold", ", warm")] = warm
+            print(f"| {label.split(',')[0]}, warm (same process) | {name} | | | | | {warm:.3f} s |")
+    print("\nPlatecut, time per step (s, medians):\n")
+    steps = ("catalog", "catalog_wcs", "mapping", "fetch", "decompress", "interpolation", "fits")
+    print("| run | " + " | ".join(steps) + " | total |")
+    print("|---|" + "---|" * (len(steps) + 1))
+    for label, runs in rows.items():
+        if label.startswith("Platecut"):
+            cells = [median([r[0].get(s, 0.0) for r in runs]) for s in (*steps, "total")]
+            print(f"| {label[10:]} | " + " | ".join(f"{v:.3f}" for v in cells) + " |")
+    peers = [v for k, v in totals.items() if "astropy" in k and "interior, cold" in k]
+    best_cold = min(peers)
+    best_warm = min(v for k, v in totals.items() if "astropy" in k and "interior, warm" in k)
+    cold = totals["Platecut, interior, cold"]
+    warm = totals["Platecut, interior, warm"]
+    print("\n| ratio | value | target |")
+    print("|---|---|---|")
+    print(f"| Platecut cold / best peer cold | {cold / best_cold:.2f} | <= 0.5 |")
+    print(f"| Platecut warm / best peer cold | {warm / best_cold:.2f} | <= 0.35 |")
+    print(f"| Platecut warm / best peer warm | {warm / best_warm:.2f} | |")
+    edge = totals["Platecut, edge, cold"] / cold
+    print(f"| Platecut edge / interior, cold | {edge:.2f} | <= 1.5 |")
+    agreement = max(v for k, v in rows.items() if k.startswith("agreement"))
+    print(f"| largest pixel difference from the peer / range | {agreement:.1e} | |\n")
+    decode_scaling(root, origin, catalog, obs_id, grids["interior"], args.repeat)
+    catalog.close()
+
+
+def decode_scaling(root, origin, catalog, obs_id, grid, repeat) -> None:  # noqa: ANN001
+    """Decode time of the default cutout's box against decode threads (warm replica)."""
+    print("| decode threads | decode (s, median) | speed-up |")
+    print("|---|---|---|")
+    base = None
+    for threads in (1, 2, 4):
+        worker = Platecut(root, origin, catalog, threads)
+        worker.cut(obs_id, grid)
+        runs = [worker.cut(obs_id, grid)[0]["decompress"] for _ in range(repeat)]
+        worker.close()
+        value = median(runs)
+        base = base or value
+        print(f"| {threads} | {value:.3f} | {base / value:.2f}x |")
+    print()
+
+
+def fifty(args: argparse.Namespace, origin: RangeFileServer, work: Path) -> None:
+    """50 cutouts of one position from 50 plates, cold and warm."""
+    root = archive("archive-50-field", plates=50, seed=5, fields=(FIELD,))
+    catalog = catalog_for(root, origin, work / "fifty.sqlite")
+    ids = [f"{p.stem}m0s0" for p in sorted(root.glob("plates/*/*.json"))]
+    grid = TargetGrid(FIELD[0], FIELD[1], 835, 835, 1.44)
+    print(f"### 50 cutouts of ({FIELD[0]}, {FIELD[1]}) from 50 plates (one request each, "
+          f"sequential), latency {args.latency_ms:.0f} ms, medians of {args.repeat}\n")  # fmt: skip
+    print("| run | total | per cutout | round trips | MB |")
+    print("|---|---|---|---|---|")
+    results: dict[str, list[tuple[float, int, int]]] = {}
+    for _ in range(args.repeat):
+        worker = Platecut(root, origin, catalog)
+        for phase in ("cold", "warm"):
+            since = len(origin.log)
+            start = time.perf_counter()
+            for obs_id in ids:
+                worker.cut(obs_id, grid)
+            total = time.perf_counter() - start
+            log = origin.log[since:]
+            results.setdefault(phase, []).append(
+                (total, len(origin.waves(since)), sum(e[5] for e in log))
+            )
+        worker.close()
+    for phase, runs in results.items():
+        total = median([r[0] for r in runs])
+        waves, nbytes = median([r[1] for r in runs]), median([r[2] for r in runs])
+        print(
+            f"| Platecut, {phase} | {total:.2f} s | {total / len(ids) * 1000:.0f} ms | "
+            f"{waves:.0f} | {nbytes / 1e6:.1f} |"
+        )
+    print()
+    catalog.close()
+
+
 def main() -> None:
-    """Print a Markdown table of timings."""
+    """Print the benchmark's tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=20000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--skip-fifty", action="store_true")
     args = parser.parse_args()
-    print("| plate | step | Platecut (s) |")
-    print("|---|---|---|")
-    summary = []
-    for series in ("a", "ac"):
-        root = archive(series, args.size)
-        store = LocalStore(root)
-        arch = ArchiveReader(store)
-        plate = next(iter(arch_ids(root)))
-        meta = arch.plate(plate)
-        solution = arch.solutions(meta)[0]
-        ny, nx = solution.shape
-        ra, dec = (
-            float(v[0]) for v in solution.pixel_to_world(np.array([nx * 0.4]), np.array([ny * 0.6]))
-        )
-        grid = TargetGrid(ra, dec, 835, 835, 1.44)
-        best: dict[str, float] = {}
-        for _ in range(args.repeat):
-            with tempfile.TemporaryDirectory() as cache:
-                engine = CutoutEngine(
-                    ArchiveReader(store),
-                    MosaicReader(store, Replica(Path(cache), 1 << 34), ReadOptions()),
-                    CutoutLimits(10**8, 10**9, 32),
-                )
-                start = time.perf_counter()
-                result = engine.make(CutoutRequest(plate, 0, grid))
-                clock = time.perf_counter()
-                result.to_fits()
-                timings = dict(
-                    result.timings,
-                    fits=time.perf_counter() - clock,
-                    total=time.perf_counter() - start,
-                )
-                engine.reader.close()
-            best = {k: min(v, best.get(k, v)) for k, v in timings.items()}
-        for step in (
-            "catalog_wcs",
-            "mapping",
-            "fetch",
-            "decompress",
-            "interpolation",
-            "fits",
-            "total",
-        ):
-            print(f'| {plate} ({meta.pixel_scale_arcsec}"/px) | {step} | {best[step]:.3f} |')
-        # the peer: astropy .section of the same box, reproject_interp, FITS writing
-        x = result.mapping.x[np.isfinite(result.data)]
-        y = result.mapping.y[np.isfinite(result.data)]
-        x0, x1 = int(np.floor(x.min())) - 1, int(np.ceil(x.max())) + 2
-        y0, y1 = int(np.floor(y.min())) - 1, int(np.ceil(y.max())) + 2
-        peer = []
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            with fits.open(root / meta.mosaics[0].object_key) as hdul:
-                section = hdul[1].section[y0:y1, x0:x1]
-            wcs = solution.wcs.deepcopy()
-            wcs.wcs.crpix = wcs.wcs.crpix - np.array([x0, y0])
-            data, _ = reproject_interp(
-                (section.astype(float), wcs), grid.wcs(), shape_out=grid.shape
-            )
-            fits.PrimaryHDU(data.astype(np.float32), grid.wcs().to_header()).writeto(io.BytesIO())
-            peer.append(time.perf_counter() - start)
-        same = np.nanmax(np.abs(data - result.data)) / (np.nanmax(data) - np.nanmin(data))
-        summary.append(
-            (plate, meta.pixel_scale_arcsec, best["total"], min(peer), same, (x1 - x0) * (y1 - y0))
-        )
-    print(
-        "\n| plate | source box (px) | Platecut total | astropy + reproject | ratio | "
-        "max diff / range |"
-    )
-    print("|---|---|---|---|---|---|")
-    for plate, scale, ours, theirs, same, area in summary:
-        print(
-            f'| {plate} ({scale}"/px) | {area:,} | {ours:.3f} s | {theirs:.3f} s | '
-            f"{theirs / ours:.1f}x | {same:.1e} |"
-        )
-
-
-def arch_ids(root: Path) -> list[str]:
-    """Plate identifiers of a local archive."""
-    return sorted(p.stem for p in root.glob("plates/*/*.json"))
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")  # the origin ignores signatures
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    origin = RangeFileServer(BENCH_DIR, latency_s=args.latency_ms / 1000, bucket=BUCKET)
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            w1(args, origin, Path(work))
+            if not args.skip_fifty:
+                fifty(args, origin, Path(work))
+    finally:
+        origin.stop()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Subcommands
 -----------
-demo-archive [OUT_DIR]
+demo-archive [OUT_DIR] [--plates N] [--size PX] [--seed S] [--series a,mc] [--field RA,DEC]
     Generate a demo plate archive (default: the configured archive root).
 cutout OUT.fits --plate P --solution N --ra RA --dec DEC [--size PX ...]
     Make one cutout of a catalogued exposure solution (local or S3 archive).
@@ -37,9 +37,19 @@ def _demo_archive(args: argparse.Namespace, settings: Settings) -> int:
     plates = args.plates if args.plates is not None else settings.demo.plates
     seed = args.seed if args.seed is not None else settings.demo.seed
     series = args.series.split(",") if args.series else None
+    fields = None
+    if args.field:
+        ra, dec = (float(v) for v in args.field.split(","))
+        fields = ((ra, dec),)
     start = time.perf_counter()
     ids = generate_archive(
-        out, plates=plates, seed=seed, size=args.size, series=series, workers=args.workers
+        out,
+        plates=plates,
+        seed=seed,
+        size=args.size,
+        series=series,
+        workers=args.workers,
+        fields=fields,
     )
     elapsed = time.perf_counter() - start
     print(
@@ -135,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, help="seed of the sky and plates")
     demo.add_argument("--series", help="comma-separated series codes (a, mc, ac)")
     demo.add_argument("--workers", type=int, help="rendering processes (default: CPUs)")
+    demo.add_argument("--field", help="RA,Dec (deg) every plate covers (default: 3 fields)")
     demo.add_argument(
         "--if-absent",
         action="store_true",

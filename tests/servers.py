@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from email.utils import formatdate
 from pathlib import Path
 
 import requests
@@ -61,54 +62,106 @@ class _Threaded(http.server.ThreadingHTTPServer):
 
 
 class RangeFileServer:
-    """Serves a directory over HTTP with Range, ETag and If-Match, like a web server.
+    """Serves a directory over HTTP like an object store: Range, ETag, If-Match, HEAD.
 
-    ``latency_s`` is added before every answer (a distant object store); ``log`` keeps
-    (arrival time, method, path, Range header, status) of every request.
+    With ``bucket``, objects are at ``/<bucket>/<key>`` and errors are S3's XML, so S3
+    clients (boto3, s3fs) can use it as an endpoint; ``latency_s`` is added before
+    every answer (a distant store); ``log`` keeps (arrival time, method, path, Range
+    header, status, bytes sent) of every request.
     """
 
-    def __init__(self, root: Path, latency_s: float = 0.0) -> None:
+    def __init__(self, root: Path, latency_s: float = 0.0, bucket: str = "") -> None:
         root = Path(root)
         counts: collections.Counter[str] = collections.Counter()
         self.counts = counts
         self.latency_s = latency_s
-        self.log: list[tuple[float, str, str, str, int]] = []
+        self.log: list[tuple[float, str, str, str, int, int]] = []
+        etags: dict[tuple[str, int, int], str] = {}
         server = self
+        prefix = f"/{bucket}/" if bucket else "/"
+
+        def etag_of(path: Path) -> str:
+            st = path.stat()
+            key = (str(path), st.st_mtime_ns, st.st_size)
+            if key not in etags:
+                digest = hashlib.md5()
+                with open(path, "rb") as f:
+                    for block in iter(lambda: f.read(1 << 24), b""):
+                        digest.update(block)
+                etags[key] = digest.hexdigest()
+            return '"' + etags[key] + '"'
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, *args: object) -> None:
                 pass
+
+            def _error(self, status: int, code: str) -> None:
+                body = f"<Error><Code>{code}</Code><Message>{code}</Message></Error>".encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(body) if self.command != "HEAD" else 0))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
 
             def _serve(self, body: bool) -> None:
                 arrived = time.monotonic()
                 counts[self.command] += 1
-                path = root / self.path.lstrip("/")
-                status = 404 if not path.is_file() else 0
-                data = path.read_bytes() if status == 0 else b""
-                etag = '"' + hashlib.md5(data).hexdigest() + '"'
-                if status == 0 and self.headers.get("If-Match") not in (None, etag):
-                    status = 412
-                if server.latency_s:
-                    time.sleep(server.latency_s)
+                url_path = self.path.split("?", 1)[0]
+                key = url_path[len(prefix) :] if url_path.startswith(prefix) else None
+                path = root / key if key else None
                 rng = self.headers.get("Range", "")
-                server.log.append((arrived, self.command, self.path, rng, status or 200))
-                if status:
-                    self.send_error(status)
-                    return
-                match = re.match(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
-                if match:
-                    start = int(match[1])
-                    stop = min(len(data), int(match[2]) + 1 if match[2] else len(data))
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{stop - 1}/{len(data)}")
-                    data = data[start:stop]
-                else:
-                    self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("ETag", etag)
-                self.end_headers()
-                if body:
-                    self.wfile.write(data)
+                status, sent = 200, 0
+                try:
+                    if path is None or not path.is_file():
+                        status = 404
+                    else:
+                        etag = etag_of(path)
+                        if self.headers.get("If-Match") not in (None, etag):
+                            status = 412
+                    if server.latency_s:
+                        time.sleep(server.latency_s)
+                    if status == 404:
+                        self._error(404, "NoSuchKey")
+                        return
+                    if status == 412:
+                        self._error(412, "PreconditionFailed")
+                        return
+                    size = path.stat().st_size
+                    start, stop = 0, size
+                    match = re.match(r"bytes=(\d+)-(\d*)", rng)
+                    if match:
+                        start = int(match[1])
+                        stop = min(size, int(match[2]) + 1 if match[2] else size)
+                        if start >= size:
+                            status = 416
+                            self._error(416, "InvalidRange")
+                            return
+                        status = 206
+                    self.send_response(status)
+                    if status == 206:
+                        self.send_header("Content-Range", f"bytes {start}-{stop - 1}/{size}")
+                    self.send_header("Content-Length", str(stop - start))
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Accept-Ranges", "bytes")
+                    self.send_header("ETag", etag)
+                    self.send_header("Last-Modified", formatdate(path.stat().st_mtime, usegmt=True))
+                    self.end_headers()
+                    if body:
+                        with open(path, "rb") as f:
+                            f.seek(start)
+                            remaining = stop - start
+                            while remaining:
+                                chunk = f.read(min(remaining, 1 << 20))
+                                if not chunk:
+                                    break
+                                self.wfile.write(chunk)
+                                remaining -= len(chunk)
+                                sent += len(chunk)
+                finally:
+                    server.log.append((arrived, self.command, self.path, rng, status, sent))
 
             def do_GET(self) -> None:  # noqa: N802
                 self._serve(True)
@@ -125,12 +178,12 @@ class RangeFileServer:
         self.server.shutdown()
         self.server.server_close()
 
-    def waves(self, since: int = 0) -> list[list[tuple[float, str, str, str, int]]]:
+    def waves(self, since: int = 0) -> list[list[tuple[float, str, str, str, int, int]]]:
         """Requests from ``log[since:]`` grouped into sequential round trips: a request
         arriving more than half the latency after the previous one starts a new wave
         (requests of one wave are sent together; the next wave waits for answers)."""
         entries = sorted(self.log[since:])
-        out: list[list[tuple[float, str, str, str, int]]] = []
+        out: list[list[tuple[float, str, str, str, int, int]]] = []
         for entry in entries:
             if not out or entry[0] - out[-1][-1][0] > self.latency_s / 2:
                 out.append([])

@@ -74,10 +74,10 @@ def test_cold_cutout_is_two_round_trips_and_a_repeat_none(archive, slow_server, 
     before = len(slow_server.log)
     cold = service.cutout(OBS, spec(catalog))
     waves = slow_server.waves(before)
-    assert len(waves) == 2, [[(m, p, r) for _, m, p, r, _ in w] for w in waves]
-    paths = {p for wave in waves for _, _, p, _, _ in wave}
+    assert len(waves) == 2, [[(m, p, r) for _, m, p, r, _, _ in w] for w in waves]
+    paths = {p for wave in waves for _, _, p, _, _, _ in wave}
     assert paths == {"/mosaics/a/a03393_00.fits.fz"}  # no sidecar, header file, HEAD
-    assert all(m == "GET" and r.startswith("bytes=") for w in waves for _, m, _, r, _ in w)
+    assert all(m == "GET" and r.startswith("bytes=") for w in waves for _, m, _, r, _, _ in w)
     before = len(slow_server.log)
     warm = service.cutout(OBS, spec(catalog))
     assert len(slow_server.log) == before  # a repeat asks nothing

@@ -15,7 +15,7 @@ import numpy as np
 from astropy.io import fits
 
 from service.archive import layout
-from service.demo.plan import PlatePlan, plan_archive
+from service.demo.plan import CLUSTERS, PlatePlan, plan_archive
 from service.demo.render import render_solution_frame
 from service.wcs.rotation import stored_shape
 
@@ -165,6 +165,7 @@ def generate_archive(
     size: int | None = None,
     series: list[str] | None = None,
     workers: int | None = None,
+    fields: tuple[tuple[float, float], ...] | None = None,
 ) -> list[str]:
     """Generate a demo archive.
 
@@ -176,6 +177,8 @@ def generate_archive(
         See :func:`service.demo.plan.plan_archive`.
     workers
         Processes to render with (default: the CPU count).
+    fields
+        (RA, Dec) the plates cluster around (default: the three demo fields).
 
     Returns
     -------
@@ -184,7 +187,7 @@ def generate_archive(
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    plans = plan_archive(plates, seed, size=size, series=series)
+    plans = plan_archive(plates, seed, size=size, series=series, fields=fields or CLUSTERS)
     workers = workers or os.cpu_count() or 1
     jobs = [(root, plan) for plan in plans]
     if workers == 1 or len(jobs) == 1:
@@ -199,6 +202,7 @@ def generate_archive(
         "plates": plates,
         "size": size,
         "series": series,
+        "fields": [list(f) for f in (fields or CLUSTERS)],
         "layout": "plates/<series>/<plate>.json, mosaics/..., headers/...; truth/ is demo-only",
     }
     _atomic_write(root / "archive.json", json.dumps(description, indent=1).encode())

@@ -85,7 +85,11 @@ class PlatePlan:
 
 
 def plan_archive(
-    n_plates: int, seed: int, size: int | None = None, series: list[str] | None = None
+    n_plates: int,
+    seed: int,
+    size: int | None = None,
+    series: list[str] | None = None,
+    fields: tuple[tuple[float, float], ...] = CLUSTERS,
 ) -> list[PlatePlan]:
     """Plan a demo archive.
 
@@ -99,6 +103,9 @@ def plan_archive(
         Side of square mosaics in pixels; default: 2,000-3,200 px, not square.
     series
         Series codes to use in turn (default: all of :data:`SERIES`).
+    fields
+        (RA, Dec) the plates cluster around, in turn (default :data:`CLUSTERS`); every
+        plate covers its field.
 
     Returns
     -------
@@ -112,7 +119,7 @@ def plan_archive(
     numbers = dict(FIRST_NUMBERS)
     plans = []
     for i in range(n_plates):
-        ser = SERIES[codes[(i // len(CLUSTERS)) % len(codes)]]
+        ser = SERIES[codes[(i // len(fields)) % len(codes)]]
         if size:
             nx = ny = size
         else:
@@ -120,7 +127,7 @@ def plan_archive(
             ny = int(nx * rng.uniform(0.8, 1.0)) // 2 * 2
         scale = ser.scale_arcsec / 3600.0
         width_deg = nx * scale
-        ra0, dec0 = CLUSTERS[i % len(CLUSTERS)]
+        ra0, dec0 = fields[i % len(fields)]
         r = 0.15 * width_deg * math.sqrt(rng.random())
         phi = rng.uniform(0, 2 * math.pi)
         dec_c = min(89.95, dec0 + r * math.sin(phi))
@@ -144,7 +151,8 @@ def plan_archive(
             mjd += (exptime + 60.0 * rng.uniform(5, 30)) / 86400.0
         compression, tile = COMPRESSIONS.get(i % 12, ("RICE_1", None))
         number = numbers[ser.code]
-        numbers[ser.code] = number + int(rng.integers(1, 4000))
+        # identifiers stay 5-digit and distinct however many plates there are
+        numbers[ser.code] = number + int(rng.integers(1, max(2, min(4000, 250_000 // n_plates))))
         plans.append(
             PlatePlan(
                 index=i,
