@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from astropy.io import fits
 
 from service.catalog.ingest import ingest_one
 from service.catalog.sqlite import SqliteCatalog
@@ -42,6 +41,7 @@ from service.rangeread.replica import Replica
 from service.settings import load_settings
 from service.storage.base import FetchStats, RetryPolicy
 from service.storage.s3 import S3Store
+from tests.fitsfiles import independent_minimum
 from tests.servers import RangeFileServer
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "var" / "bench"
@@ -83,27 +83,6 @@ def catalog_for(root: Path, origin: RangeFileServer, path: Path) -> SqliteCatalo
     origin.latency_s = latency
     store.close()
     return catalog
-
-
-def minimum_bytes(path: Path, box: tuple[int, int, int, int]) -> int:
-    """Descriptor rows + compressed tiles of a box, from astropy's view of the file."""
-    x0, x1, y0, y1 = box
-    with fits.open(path, disable_image_compression=True) as hdul:
-        table = hdul[1]
-        header = table.header
-        tx, ty = header["ZTILE1"], header["ZTILE2"]
-        ntx = -(-header["ZNAXIS1"] // tx)
-        tiles = [
-            r * ntx + c
-            for r in range(y0 // ty, (y1 - 1) // ty + 1)
-            for c in range(x0 // tx, (x1 - 1) // tx + 1)
-        ]
-        heap = 0
-        for name in table.columns.names:
-            if table.columns[name].format.startswith(("1P", "1Q", "P", "Q")):
-                column = table.data[name]
-                heap += sum(column[t].nbytes for t in tiles)
-        return len(tiles) * header["NAXIS1"] + heap
 
 
 class Platecut:
@@ -206,7 +185,7 @@ def w1(args: argparse.Namespace, origin: RangeFileServer, work: Path) -> None:
                 both = np.isfinite(ours) & np.isfinite(theirs)
                 span = np.nanmax(theirs) - np.nanmin(theirs)
                 rows[f"agreement {name}"] = float(np.max(np.abs(ours[both] - theirs[both])) / span)
-    minimum = {name: minimum_bytes(mosaic, box) for name, (box, _) in boxes.items()}
+    minimum = {name: independent_minimum(mosaic, box, False) for name, (box, _) in boxes.items()}
     print(
         f'### W1: 835 x 835 px at 1.44"/px from a {args.size:,} px 0.6"/px plate, origin '
         f"latency {args.latency_ms:.0f} ms per request, medians of {args.repeat}\n"

@@ -114,3 +114,27 @@ def write_variety(root: Path) -> dict[str, str]:
     )
     written["i16_plain_ext.fits"] = "uncompressed BITPIX 16 image extension"
     return written
+
+
+def independent_minimum(
+    path: Path, box: tuple[int, int, int, int], with_header: bool = True
+) -> int:
+    """Header + descriptor rows + compressed tiles of a box, from astropy's view of the file."""
+    x0, x1, y0, y1 = box
+    with fits.open(path, disable_image_compression=True) as hdul:
+        table = hdul[1]
+        header = table.header
+        header_bytes = table._data_offset  # bytes before the table: both headers
+        tx, ty = header["ZTILE1"], header["ZTILE2"]
+        ntx = -(-header["ZNAXIS1"] // tx)
+        tiles = [
+            r * ntx + c
+            for r in range(y0 // ty, (y1 - 1) // ty + 1)
+            for c in range(x0 // tx, (x1 - 1) // tx + 1)
+        ]
+        heap = 0
+        for name in table.columns.names:
+            if table.columns[name].format.startswith(("1P", "1Q", "P", "Q")):
+                column = table.data[name]
+                heap += sum(column[t].nbytes for t in tiles)
+        return header_bytes * with_header + len(tiles) * header["NAXIS1"] + heap

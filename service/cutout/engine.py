@@ -22,6 +22,7 @@ import functools
 import io
 import math
 import time
+from collections.abc import Iterator
 
 import numpy as np
 from astropy.io import fits
@@ -333,9 +334,18 @@ class _Reach:
     cols: tuple[int, int]
 
 
-def _inside(x: np.ndarray, y: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def _bands(
+    mapping: Mapping, shape: tuple[int, int]
+) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+    """(first row, last row + 1, source x, source y, on-plate mask) of each band of the
+    mapped window that falls on the stored image of ``shape``."""
     height, width = shape
-    return (x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5)
+    for r0 in range(0, mapping.shape[0], BAND_ROWS):
+        r1 = min(mapping.shape[0], r0 + BAND_ROWS)
+        x, y = mapping.rows(r0, r1)
+        inside = (x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5)
+        if inside.any():
+            yield r0, r1, x, y, inside
 
 
 def _reach(mapping: Mapping, shape: tuple[int, int]) -> _Reach | None:
@@ -344,12 +354,7 @@ def _reach(mapping: Mapping, shape: tuple[int, int]) -> _Reach | None:
     hi = -lo
     rows_on = np.zeros(mapping.shape[0], bool)
     cols_on = np.zeros(mapping.shape[1], bool)
-    for y0 in range(0, mapping.shape[0], BAND_ROWS):
-        y1 = min(mapping.shape[0], y0 + BAND_ROWS)
-        x, y = mapping.rows(y0, y1)
-        inside = _inside(x, y, shape)
-        if not inside.any():
-            continue
+    for y0, y1, x, y, inside in _bands(mapping, shape):
         rows_on[y0:y1] = inside.any(axis=1)
         cols_on |= inside.any(axis=0)
         lo = np.minimum(lo, [x[inside].min(), y[inside].min()])
@@ -382,12 +387,7 @@ def _resample(
     if order > 1:  # spline coefficients once, in single precision (half the memory)
         data = spline_filter(data, order, output=np.float32, mode="nearest")
     x0, _, y0, _ = box
-    for r0 in range(0, mapping.shape[0], BAND_ROWS):
-        r1 = min(mapping.shape[0], r0 + BAND_ROWS)
-        x, y = mapping.rows(r0, r1)
-        inside = _inside(x, y, shape)
-        if not inside.any():
-            continue
+    for r0, r1, x, y, inside in _bands(mapping, shape):
         x = np.clip(x[inside], 0.0, width - 1.0) - x0
         y = np.clip(y[inside], 0.0, height - 1.0) - y0
         values = map_coordinates(

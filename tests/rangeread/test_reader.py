@@ -9,12 +9,12 @@ from pathlib import Path
 import fitsio
 import numpy as np
 import pytest
-from astropy.io import fits
 
 from service.rangeread.reader import MosaicReader, ReadOptions
 from service.rangeread.replica import Replica
 from service.storage.base import FetchStats
 from service.storage.local import LocalStore
+from tests.fitsfiles import independent_minimum
 
 
 def full_read(path: Path) -> np.ndarray:
@@ -64,30 +64,6 @@ def test_boxes_identical_to_full_read_with_poisoned_holes(store, objects_root, t
             ny, nx = full.shape
             np.testing.assert_array_equal(reader.read_box(key, (0, nx, 0, ny)).data, full)
     assert compared > 200
-
-
-def independent_minimum(
-    path: Path, box: tuple[int, int, int, int], with_header: bool = True
-) -> int:
-    """Header + descriptor rows + compressed tiles of a box, from astropy's view of the file."""
-    x0, x1, y0, y1 = box
-    with fits.open(path, disable_image_compression=True) as hdul:
-        table = hdul[1]
-        header = table.header
-        header_bytes = table._data_offset  # bytes before the table: both headers
-        tx, ty = header["ZTILE1"], header["ZTILE2"]
-        ntx = -(-header["ZNAXIS1"] // tx)
-        tiles = [
-            r * ntx + c
-            for r in range(y0 // ty, (y1 - 1) // ty + 1)
-            for c in range(x0 // tx, (x1 - 1) // tx + 1)
-        ]
-        heap = 0
-        for name in table.columns.names:
-            if table.columns[name].format.startswith(("1P", "1Q", "P", "Q")):
-                column = table.data[name]
-                heap += sum(column[t].nbytes for t in tiles)
-        return header_bytes * with_header + len(tiles) * header["NAXIS1"] + heap
 
 
 def test_cold_cutout_bytes_phases_and_repeats(store, objects_root, tmp_path):
