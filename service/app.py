@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Flask, Response, request
 
-from service import errors
+from service import errors, logs
 from service.settings import PROJECT_ROOT, Settings, load_settings
 from service.web import (
     context,
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         The application, with every blueprint and error handler registered.
     """
     settings = settings or load_settings()
+    logs.route_library_messages()
     app = Flask("service", template_folder=str(Path(TEMPLATES)), static_folder=None)
     app.config["PLATECUT_SETTINGS"] = settings
     context.init_app(app, settings)

@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``platecut`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    from service.logs import route_library_messages
+
+    route_library_messages()
     try:
         settings = load_settings(args.config)
         return args.handler(args, settings)

@@ -157,5 +157,12 @@ class CutoutService:
         name = f"{e.obs_id}_{g.get('CRVAL1', e.ra):.5f}{g.get('CRVAL2', e.dec):+.5f}"
         if mime == FITS:
             return Rendered(result.to_fits(), FITS, f"{name}.fits")
-        body = render(result.data, WCS(result.header), preview, mime)
+        if result.mapping is None:  # native: the solution's scale and orientation there
+            ny, nx = result.data.shape
+            x0, y0 = result.origin
+            wcs = result.solution.local_wcs(x0 + (nx - 1) / 2, y0 + (ny - 1) / 2)
+            wcs.wcs.crpix = wcs.wcs.crpix - [x0, y0]
+        else:
+            wcs = WCS(result.header)
+        body = render(result.data, wcs, preview, mime)
         return Rendered(body, mime, f"{name}.{mime.split('/')[1]}")

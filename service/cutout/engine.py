@@ -89,6 +89,7 @@ class CutoutResult:
     version: ObjectInfo
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
     box: tuple[int, int, int, int] = (0, 0, 0, 0)  # stored pixels read: x0, x1, y0, y1
+    origin: tuple[int, int] = (0, 0)  # native cutouts: where they start in the solution frame
 
     @property
     def replaced(self) -> str | None:
@@ -308,7 +309,16 @@ class CutoutEngine:
         header = solution.shifted_header(x0, y0)
         _describe(header, source, pixels.info, "none (native)")
         return CutoutResult(
-            np.ascontiguousarray(data), header, source, solution, stats, None, pixels.info, {}, box
+            np.ascontiguousarray(data),
+            header,
+            source,
+            solution,
+            stats,
+            None,
+            pixels.info,
+            {},
+            box,
+            (x0, y0),
         )
 
 

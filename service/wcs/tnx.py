@@ -1,11 +1,15 @@
 """IRAF TNX solutions, read from their WAT strings and rewritten as exact TPV.
 
 wcslib (through astropy) mis-reads some WAT strings (a coefficient that is exactly
-0, a number touching the closing quote of a card). Here the WAT cards are
-concatenated as IRAF writes them, 68 characters each, from the raw card images;
-the correction surfaces (Chebyshev, Legendre or power series of normalised
-coordinates) are expanded into plain monomials of the intermediate coordinates, and
-written as the equivalent TPV ``PV`` terms, which every reader understands.
+0, a number touching the closing quote of a card, Legendre surfaces). Here the WAT
+cards' values are concatenated as IRAF does, each value exactly as written between
+its quotes (trailing spaces included), whatever width the writer cut them at; a
+header whose writer dropped the spaces at the end of its 68-character values is read
+with each value padded back to 68 characters, and an error names both rules. The
+correction surfaces (Chebyshev and Legendre of coordinates normalised to [-1, 1];
+power series of the raw coordinates, which IRAF does not normalise) are expanded into
+plain monomials of the intermediate coordinates, and written as the equivalent TPV
+``PV`` terms, which every reader understands.
 """
 
 from __future__ import annotations
@@ -31,17 +35,58 @@ for _order in range(8):
         _next += 1  # the r**order term
 
 
-def wat_string(header: fits.Header, axis: int) -> str:
-    """The concatenated WATn string of ``axis``, 68 characters per card, as IRAF writes it."""
+#: how WAT card values are joined into one string, in the order they are tried
+WAT_RULES = ("values joined as written", "values padded to 68 characters")
+
+
+def _quoted(image: str, keyword: str) -> str:
+    """The string value of a card image, exactly as written between its quotes."""
+    body = image[10:]
+    start = body.find("'")
+    if start < 0:
+        raise CorruptDataFault(f"{keyword}: not a quoted string")
+    out, i = [], start + 1
+    while i < len(body):
+        if body[i] == "'":
+            if body[i + 1 : i + 2] == "'":  # an escaped quote
+                out.append("'")
+                i += 2
+                continue
+            return "".join(out)
+        out.append(body[i])
+        i += 1
+    raise CorruptDataFault(f"{keyword}: the string has no closing quote")
+
+
+def wat_string(header: fits.Header, axis: int, rule: str = WAT_RULES[0]) -> str:
+    """The WATn string of ``axis``: its cards' values in order, joined by ``rule``."""
     pieces = []
     for card in header.cards:
         if re.match(rf"^WAT{axis}_\d{{3}}$", card.keyword):
-            image = card.image
-            body = image[10:].rstrip()
-            if not body.startswith("'") or not body.endswith("'"):
-                raise CorruptDataFault(f"{card.keyword}: not a quoted string")
-            pieces.append(body[1:-1].replace("''", "'").ljust(68))
+            value = _quoted(card.image, card.keyword)
+            pieces.append(value.ljust(68) if rule == WAT_RULES[1] else value)
     return "".join(pieces)
+
+
+def wat_surface(header: fits.Header, axis: int, name: str) -> np.ndarray | None:
+    """The ``name`` (lngcor or latcor) surface of ``axis`` as monomials (see
+    :func:`surface_monomials`), or None if the WAT string has none.
+
+    Raises
+    ------
+    CorruptDataFault
+        Naming the rules of :data:`WAT_RULES` and what each met.
+    """
+    problems = []
+    for rule in WAT_RULES:
+        wat = wat_string(header, axis, rule)
+        if name not in wat:
+            return None
+        try:
+            return surface_monomials(parse_surface(wat, name))
+        except CorruptDataFault as exc:
+            problems.append(f"{exc} ({rule})")
+    raise CorruptDataFault("; ".join(problems))
 
 
 def parse_surface(wat: str, name: str) -> tuple[int, int, int, int, tuple[float, ...], np.ndarray]:
@@ -83,12 +128,12 @@ def _basis_in_powers(kind: int, degree: int, low: float, high: float) -> np.ndar
     """Power-series coefficients (in the raw variable) of basis function ``degree``."""
     unit = np.zeros(degree + 1)
     unit[degree] = 1.0
+    if kind == 3:  # power series: of the raw coordinate (IRAF's ranges are dummies here)
+        return unit
     if kind == 1:
         in_norm = chebyshev.cheb2poly(unit)
     elif kind == 2:
         in_norm = legendre.leg2poly(unit)
-    elif kind == 3:
-        in_norm = unit
     else:
         raise CorruptDataFault(f"TNX: unknown surface type {kind}")
     scale, shift = 2.0 / (high - low), -(high + low) / (high - low)
@@ -125,8 +170,8 @@ def tnx_to_tpv_cards(header: fits.Header, key: str) -> fits.Header:
         raise CorruptDataFault("TNX solutions are only read under the primary key")
     out = header.copy()
     for axis, name, identity in ((1, "lngcor", (1, 0)), (2, "latcor", (0, 1))):
-        wat = wat_string(header, axis)
-        surface = surface_monomials(parse_surface(wat, name)) if name in wat else np.zeros((1, 1))
+        surface = wat_surface(header, axis, name)
+        surface = np.zeros((1, 1)) if surface is None else surface
         if (np.argwhere(surface).sum(axis=1) > 7).any():
             raise CorruptDataFault(f"TNX {name}: order above 7 cannot be written as TPV")
         mono = np.zeros((max(8, surface.shape[0]), max(8, surface.shape[1])))

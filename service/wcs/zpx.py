@@ -16,7 +16,7 @@ from astropy.wcs import WCS
 from numpy.polynomial import polynomial as power
 
 from service.faults import CorruptDataFault
-from service.wcs.tnx import parse_surface, surface_monomials, wat_string
+from service.wcs.tnx import wat_string, wat_surface
 
 
 def _projp(wat: str) -> dict[int, float]:
@@ -51,11 +51,11 @@ class ZpxModel:
         params = params or {**_projp(wat2), **_projp(wat1)}
         if not params:
             raise CorruptDataFault("ZPX solution without projection parameters")
+        self.params = params
         self.surfaces = []
-        for wat, name in ((wat1, "lngcor"), (wat2, "latcor")):
-            self.surfaces.append(
-                surface_monomials(parse_surface(wat, name)) if name in wat else np.zeros((1, 1))
-            )
+        for axis, name in ((1, "lngcor"), (2, "latcor")):
+            surface = wat_surface(header, axis, name)
+            self.surfaces.append(np.zeros((1, 1)) if surface is None else surface)
         projection = WCS(naxis=2)
         projection.wcs.ctype = ["RA---ZPN", "DEC--ZPN"]
         projection.wcs.crval = list(self.crval)

@@ -9,7 +9,7 @@ from numpy.polynomial import chebyshev, legendre
 from service.demo.optics import _deproject
 from service.faults import CorruptDataFault, NotFoundFault
 from service.wcs.solutions import parse_solutions, read_header_file, select
-from service.wcs.tnx import wat_string
+from service.wcs.tnx import WAT_RULES, wat_string
 
 CRVAL = (150.2, 30.1)
 CRPIX = (1000.5, 900.5)
@@ -151,13 +151,14 @@ def test_tnx_matches_the_formula(digits):
 
 def test_wat_strings_keep_numbers_split_across_cards():
     cards1, chunks = wat_cards(1, "lngcor", 17)
-    joined = "".join(c.ljust(68) for c in chunks)
+    joined = "".join(chunks)  # each value as written, as IRAF joins them
     # the test data really has a number cut by a card boundary, touching the quote
     assert any(a[-1].isdigit() and b[0].isdigit() for a, b in zip(chunks, chunks[1:], strict=False))
     from astropy.io import fits
 
     header = fits.Header.fromstring(header_text(base_cards("TNX") + cards1))
     assert wat_string(header, 1) == joined
+    assert wat_string(header, 1, WAT_RULES[1]) == "".join(c.ljust(68) for c in chunks)
 
 
 def test_bad_tnx_is_a_clear_error():
