@@ -15,3 +15,9 @@ errorlog = "-"
 # Workers are independent processes: nothing is shared but the files and services
 # they open, so the app may be imported after the fork.
 preload_app = False
+# Request lines of any length reach the app, which answers past vo.max_request_bytes
+# with the protocol's error document (gunicorn's own 414 is an HTML page).
+limit_request_line = 0
+# No control socket: every gunicorn would share ~/.gunicorn/gunicorn.ctl, so two
+# Platecut servers on one host would manage each other's workers.
+control_socket_disable = True

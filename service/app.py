@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import RequestURITooLarge
 
 from service import errors, logs
 from service.settings import PROJECT_ROOT, Settings, load_settings
@@ -50,9 +51,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in (landing, sia2, sia1, soda, datalink, files, vosi, registry):
         app.register_blueprint(module.blueprint)
     errors.init_app(app)
+    app.config["MAX_CONTENT_LENGTH"] = settings.vo.max_request_bytes  # bodies: 413
+    app.before_request(_limit_query)
     app.after_request(_cors)
     results.init_app(app)  # registered last: runs before CORS, which then marks the 303
     return app
+
+
+def _limit_query() -> None:
+    """A query string longer than ``vo.max_request_bytes`` is refused (414) with the
+    protocol's error document, before anything parses it."""
+    limit = current_app.config["PLATECUT_SETTINGS"].vo.max_request_bytes
+    if len(request.query_string) > limit:
+        raise RequestURITooLarge(f"the query string is longer than {limit} bytes")
 
 
 def _cors(response: Response) -> Response:

@@ -10,6 +10,8 @@ catalog create
     Create the catalog tables (SQLite file or DynamoDB table).
 ingest [--workers N] [--force]
     Fill the catalog from the configured archive (local directory or S3 prefix).
+parameters
+    Print every protocol's parameter table (the README's, generated from service/vo).
 """
 
 from __future__ import annotations
@@ -133,6 +135,16 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _parameters(args: argparse.Namespace, settings: Settings) -> int:
+    from service.vo.capabilities import tables
+    from service.vo.parameters import markdown
+
+    for table in tables(settings).values():
+        print(markdown(table))
+        print()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``platecut`` command."""
     parser = argparse.ArgumentParser(prog="platecut", description=__doc__.splitlines()[0])
@@ -180,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--workers", type=int, default=4, help="plates ingested in parallel")
     ing.add_argument("--force", action="store_true", help="re-ingest unchanged plates too")
     ing.set_defaults(handler=_ingest)
+    sub.add_parser(
+        "parameters", help="print the parameter table of every protocol (Markdown)"
+    ).set_defaults(handler=_parameters)
     return parser
 
 

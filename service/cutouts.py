@@ -27,6 +27,7 @@ from service.storage.base import FetchStats
 
 log = logging.getLogger(__name__)
 FITS = "application/fits"
+FITS_TYPES = (FITS, "image/fits")  # a client asking for image/fits gets that type (DALI)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Rendered:
     @property
     def disposition(self) -> str:
         """FITS is downloaded; previews are shown."""
-        kind = "attachment" if self.mime == FITS else "inline"
+        kind = "attachment" if self.mime in FITS_TYPES else "inline"
         return f'{kind}; filename="{self.filename}"'
 
 
@@ -155,8 +156,8 @@ class CutoutService:
         g = result.header
         e = result.source.exposure
         name = f"{e.obs_id}_{g.get('CRVAL1', e.ra):.5f}{g.get('CRVAL2', e.dec):+.5f}"
-        if mime == FITS:
-            return Rendered(result.to_fits(), FITS, f"{name}.fits")
+        if mime in FITS_TYPES:
+            return Rendered(result.to_fits(), mime, f"{name}.fits")
         if result.mapping is None:  # native: the solution's scale and orientation there
             ny, nx = result.data.shape
             x0, y0 = result.origin

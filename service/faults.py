@@ -33,9 +33,10 @@ class MultiValuedParamNotSupported(UsageFault):
 
 
 class NotFoundFault(Fault):
-    """A named thing (plate, object, identifier) does not exist: HTTP 404."""
+    """A named thing (plate, object, identifier) does not exist: HTTP 404 (SODA has no
+    word of its own for it: its text starts with ``Error``)."""
 
-    label = "NotFound"
+    label = "Error"
     dali_label = "NotFoundFault"
     status = 404
 

@@ -122,6 +122,7 @@ class VoSettings:
     default_maxrec: int
     max_maxrec: int
     max_ids: int  # identifiers in one DataLink request
+    max_request_bytes: int  # longest query string, and largest form body, of a request
     registry_updated: str  # ISO date of the VOResource record's last change
 
 

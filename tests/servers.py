@@ -281,3 +281,71 @@ class FaultProxy:
         """Stop serving and close the listening socket."""
         self.server.shutdown()
         self.server.server_close()
+
+
+class Gunicorn:
+    """The app under gunicorn with the production configuration (conf/gunicorn.conf.py),
+    on a free port of 127.0.0.1, with ``env`` (PLATECUT_* settings) on top of ours."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2, log: Path | None = None) -> None:
+        import os
+
+        from service.settings import PROJECT_ROOT
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        full = {
+            **os.environ,
+            **env,
+            "PLATECUT_SERVER_BIND": f"127.0.0.1:{self.port}",
+            "PLATECUT_SERVER_WORKERS": str(workers),
+        }
+        self.log = log
+        out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "-c",
+                str(PROJECT_ROOT / "conf" / "gunicorn.conf.py"),
+                "service:create_app()",
+            ],
+            cwd=PROJECT_ROOT,
+            env=full,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if log:
+            out.close()  # the child holds its own descriptor
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{self.url}/health", timeout=2)
+                return
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes (children of the master)."""
+        import os
+
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        text = children.read_text() if children.exists() else ""
+        return [int(p) for p in text.split() if os.path.exists(f"/proc/{p}")]
+
+    def stop(self) -> None:
+        """Stop gunicorn and its workers."""
+        import os
+        import signal
+
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)

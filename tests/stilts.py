@@ -40,13 +40,13 @@ def schema_dir(root: Path) -> Path:
     return root
 
 
-def xsdvalidate(document: Path, schemas: Path, namespaces: list[str]) -> str:
+def xsdvalidate(document: Path | str, schemas: Path, namespaces: list[str]) -> str:
     """Validate ``document`` against the local schemas of ``namespaces``."""
     locs = [f"schemaloc={ns}={schemas / SCHEMAS[ns]}" for ns in namespaces]
     return stilts("xsdvalidate", str(document), *locs)
 
 
-def votlint(document: Path) -> list[str]:
+def votlint(document: Path | str) -> list[str]:
     """votlint's ERROR and WARNING lines (empty: a clean VOTable)."""
     out = stilts("votlint", f"votable={document}", "ucd=true", "unit=true")
     return [line for line in out.splitlines() if line.startswith(("ERROR", "WARNING"))]

@@ -72,7 +72,7 @@ def test_cutout_command_errors(demo_archive, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PLATECUT_CATALOG_SQLITE_PATH", str(tmp_path / "catalog.sqlite"))
     assert main(["ingest"]) == 0
     assert main(_cutout_args(tmp_path / "x.fits", plate="zz00001")) == 1
-    assert "NotFound: no exposure solution 'zz00001m0s1' in the catalog" in capsys.readouterr().err
+    assert "Error: no exposure solution 'zz00001m0s1' in the catalog" in capsys.readouterr().err
     args = _cutout_args(tmp_path / "x.fits")
     args[args.index("--ra") + 1] = "200"
     assert main(args) == 3

@@ -19,7 +19,7 @@ CASES = [
         "MultiValuedParamNotSupported: two",
         "MultiValuedParamNotSupported: two",
     ),
-    (NotFoundFault("gone"), 404, "NotFound: gone", "NotFoundFault: gone"),
+    (NotFoundFault("gone"), 404, "Error: gone", "NotFoundFault: gone"),  # SODA has no NotFound
     (TransientFault("busy"), 503, "ServiceUnavailable: busy", "TransientFault: busy"),
     (CorruptDataFault("tile 7"), 500, "Error: tile 7", "FatalFault: tile 7"),
     (

@@ -29,3 +29,14 @@ def test_every_command_is_documented():
 def test_the_two_commands_open_the_readme():
     first = README.split("## ")[1]
     assert "make serve" in first and "make test" in first
+
+
+def test_parameter_tables_are_the_protocols_own():
+    """Each protocol's README table is generated from its parameter table (the parser's
+    and the descriptor's): regenerate with `platecut parameters`."""
+    from service.settings import load_settings
+    from service.vo.capabilities import tables
+    from service.vo.parameters import markdown
+
+    for table in tables(load_settings(env={})).values():
+        assert markdown(table) in README, f"README's {table.protocol} table is stale"

@@ -72,10 +72,43 @@ def orient(vertices: np.ndarray) -> np.ndarray:
     return vertices if np.sum(normal @ centre) >= 0 else vertices[::-1].copy()
 
 
+def convexity(vertices: np.ndarray) -> str | None:
+    """None if the counter-clockwise polygon (unit vectors) is convex, simple and of
+    positive area; otherwise why not. Linear in the number of vertices: the polygon is
+    projected gnomonically about its centre, where convexity means that every turn is
+    to the left and the turns add up to one full turn."""
+    centre = vertices.sum(axis=0)
+    size = np.linalg.norm(centre)
+    if size < 1e-9 or (vertices @ (centre / size)).min() < 0.05:
+        return "it spans a hemisphere or more"
+    c = centre / size
+    east = np.cross([0.0, 0.0, 1.0], c)
+    if np.linalg.norm(east) < 1e-9:
+        east = np.array([0.0, 1.0, 0.0])
+    east /= np.linalg.norm(east)
+    north = np.cross(c, east)
+    depth = vertices @ c
+    x, y = (vertices @ east) / depth, (vertices @ north) / depth
+    dx, dy = np.roll(x, -1) - x, np.roll(y, -1) - y
+    length = np.hypot(dx, dy)
+    if (length <= 1e-12).any():
+        return "two consecutive vertices are the same point"
+    area = 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+    extent = float(max(x.max() - x.min(), y.max() - y.min()))
+    if area <= 1e-9 * extent**2:
+        return "its vertices enclose no area"
+    cross = dx * np.roll(dy, -1) - dy * np.roll(dx, -1)
+    dot = dx * np.roll(dx, -1) + dy * np.roll(dy, -1)
+    if (cross < -1e-12 * length * np.roll(length, -1)).any():
+        return "only convex polygons are supported"
+    if abs(np.sum(np.arctan2(cross, dot)) - 2 * np.pi) > 1e-6:
+        return "its edges cross"
+    return None
+
+
 def is_convex(vertices: np.ndarray) -> bool:
-    """True if the counter-clockwise polygon is convex (every vertex left of every edge)."""
-    normals = np.cross(vertices, np.roll(vertices, -1, axis=0))
-    return bool((np.einsum("ij,kj->ik", normals, vertices) >= -1e-12).all())
+    """True if the counter-clockwise polygon is convex and of positive area."""
+    return convexity(vertices) is None
 
 
 def _edges(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

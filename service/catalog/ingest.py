@@ -178,7 +178,7 @@ def ingest(
     service: ServiceSettings,
     workers: int = 4,
     force: bool = False,
-    progress: TextIO | None = sys.stderr,
+    progress: TextIO | None | bool = True,
 ) -> IngestReport:
     """Ingest every sidecar under ``plates/`` of the archive.
 
@@ -195,8 +195,11 @@ def ingest(
     force
         Re-ingest plates even when their files are unchanged.
     progress
-        Where to draw the progress bar (None: nowhere).
+        Where to draw the progress bar (True: standard error at the time of the call;
+        None: nowhere).
     """
+    if progress is True:
+        progress = sys.stderr
     catalog.create()
     keys = [k for k in store.list("plates") if k.endswith(".json")]
     report = IngestReport()

@@ -8,9 +8,27 @@ from urllib.parse import quote
 from service.catalog.records import ExposureRecord
 from service.faults import Fault
 from service.vo import soda
-from service.vo.votable import Field, text
+from service.vo.obscore import DATALINK_MIME
+from service.vo.parameters import Param, ParamTable
+from service.vo.votable import VOTABLE_MIME, Field, text
 
 DATALINK_LINKS = "ivo://ivoa.net/std/DataLink#links-1.1"
+
+
+def table(max_ids: int) -> ParamTable:
+    """DataLink {links} parameters (DataLink 1.1 section 3.2)."""
+    return ParamTable(
+        "datalink",
+        (
+            Param("ID", "text", f"Identifier of a dataset (publisher DID or obs_id); up to "
+                  f"{max_ids} are answered, the rest flagged as an overflow",
+                  "meta.id;meta.main", multiple=True),
+            Param("RESPONSEFORMAT", "keyword", "Format of the links document",
+                  default=DATALINK_MIME, options=(DATALINK_MIME, VOTABLE_MIME),
+                  aliases={"votable": DATALINK_MIME}),
+        ),
+    )  # fmt: skip
+
 
 FIELDS = (
     text("ID", "Identifier of the dataset", "meta.id;meta.main"),

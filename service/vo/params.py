@@ -18,7 +18,7 @@ from service.catalog.geometry import (
     Polygon,
     Range,
     Region,
-    is_convex,
+    convexity,
     orient,
     unit,
 )
@@ -26,10 +26,15 @@ from service.faults import MultiValuedParamNotSupported, UsageFault
 
 Interval = tuple[float, float]
 _SHOW = 60  # characters of a bad value echoed in a message
+#: most vertices of a POLYGON (a form post can carry ~20,000; checks are linear anyway)
+MAX_POLYGON_VERTICES = 1000
 
 
-def _show(value: str) -> str:
-    return repr(value if len(value) <= _SHOW else value[:_SHOW] + "...")
+def shown(value: str, limit: int = _SHOW) -> str:
+    """A value as echoed in a message: quoted, at most ``limit`` characters of it, and
+    control characters escaped (the message may go into XML)."""
+    cut = value if len(value) <= limit else value[:limit] + "..."
+    return repr(cut)
 
 
 class Params:
@@ -79,20 +84,20 @@ def _numbers(field: str, shape: str, text: str, words: list[str]) -> list[float]
     try:
         values = [float(w) for w in words]
     except ValueError:
-        raise UsageFault(f"Field {field}: Invalid {shape}: {_show(text)} (not a number)") from None
+        raise UsageFault(f"Field {field}: Invalid {shape}: {shown(text)} (not a number)") from None
     if not all(math.isfinite(v) for v in values):
-        raise UsageFault(f"Field {field}: Invalid {shape}: {_show(text)} (not a finite number)")
+        raise UsageFault(f"Field {field}: Invalid {shape}: {shown(text)} (not a finite number)")
     return values
 
 
 def _check_position(field: str, shape: str, text: str, ra: float, dec: float) -> None:
     if not 0.0 <= ra <= 360.0:
         raise UsageFault(
-            f"Field {field}: Invalid {shape}: {_show(text)} (RA {ra:g} not in [0, 360])"
+            f"Field {field}: Invalid {shape}: {shown(text)} (RA {ra:g} not in [0, 360])"
         )
     if not -90.0 <= dec <= 90.0:
         raise UsageFault(
-            f"Field {field}: Invalid {shape}: {_show(text)} (Dec {dec:g} not in [-90, 90])"
+            f"Field {field}: Invalid {shape}: {shown(text)} (Dec {dec:g} not in [-90, 90])"
         )
 
 
@@ -101,13 +106,13 @@ def circle(field: str, text: str, words: list[str] | None = None) -> Circle:
     words = text.split() if words is None else words
     if len(words) != 3:
         raise UsageFault(
-            f"Field {field}: Invalid CIRCLE: {_show(text)} (need exactly three numbers)"
+            f"Field {field}: Invalid CIRCLE: {shown(text)} (need exactly three numbers)"
         )
     ra, dec, radius = _numbers(field, "CIRCLE", text, words)
     _check_position(field, "CIRCLE", text, ra, dec)
     if not 0.0 < radius <= 180.0:
         raise UsageFault(
-            f"Field {field}: Invalid CIRCLE: {_show(text)} (radius {radius:g} not in (0, 180])"
+            f"Field {field}: Invalid CIRCLE: {shown(text)} (radius {radius:g} not in (0, 180])"
         )
     return Circle(ra, dec, radius)
 
@@ -117,21 +122,22 @@ def range_(field: str, text: str, words: list[str] | None = None) -> Range:
     ``ra1 > ra2`` is a box across RA = 0."""
     words = text.split() if words is None else words
     if len(words) != 4:
-        raise UsageFault(f"Field {field}: Invalid RANGE: {_show(text)} (need exactly four numbers)")
+        raise UsageFault(f"Field {field}: Invalid RANGE: {shown(text)} (need exactly four numbers)")
     try:
         ra1, ra2, dec1, dec2 = (float(w) for w in words)
     except ValueError:
-        raise UsageFault(f"Field {field}: Invalid RANGE: {_show(text)} (not a number)") from None
+        raise UsageFault(f"Field {field}: Invalid RANGE: {shown(text)} (not a number)") from None
     if any(math.isnan(v) for v in (ra1, ra2, dec1, dec2)):
-        raise UsageFault(f"Field {field}: Invalid RANGE: {_show(text)} (not a number)")
+        raise UsageFault(f"Field {field}: Invalid RANGE: {shown(text)} (not a number)")
+    # -Inf/+Inf are open ends; a finite value must be on the sky, as in CIRCLE
+    if any(math.isfinite(v) and not 0.0 <= v <= 360.0 for v in (ra1, ra2)):
+        raise UsageFault(f"Field {field}: Invalid RANGE: {shown(text)} (RA not in [0, 360])")
+    if any(math.isfinite(v) and not -90.0 <= v <= 90.0 for v in (dec1, dec2)):
+        raise UsageFault(f"Field {field}: Invalid RANGE: {shown(text)} (Dec not in [-90, 90])")
     ra1, ra2 = max(ra1, 0.0), min(ra2, 360.0)
     dec1, dec2 = max(dec1, -90.0), min(dec2, 90.0)
-    if not (0.0 <= ra1 <= 360.0 and 0.0 <= ra2 <= 360.0):
-        raise UsageFault(f"Field {field}: Invalid RANGE: {_show(text)} (RA not in [0, 360])")
-    if not (-90.0 <= dec1 <= 90.0 and -90.0 <= dec2 <= 90.0):
-        raise UsageFault(f"Field {field}: Invalid RANGE: {_show(text)} (Dec not in [-90, 90])")
     if dec1 > dec2:
-        raise UsageFault(f"Field {field}: Invalid RANGE: {_show(text)} (lower Dec above upper)")
+        raise UsageFault(f"Field {field}: Invalid RANGE: {shown(text)} (lower Dec above upper)")
     if ra1 == 0.0 and ra2 == 360.0:
         return Range(0.0, 360.0, dec1, dec2)
     return Range(ra1, ra2, dec1, dec2)
@@ -142,18 +148,28 @@ def polygon(field: str, text: str, words: list[str] | None = None) -> Polygon:
     words = text.split() if words is None else words
     if len(words) < 6 or len(words) % 2:
         raise UsageFault(
-            f"Field {field}: Invalid POLYGON: {_show(text)} (need an even number of at least six"
+            f"Field {field}: Invalid POLYGON: {shown(text)} (need an even number of at least six"
             " numbers)"
+        )
+    if len(words) > 2 * MAX_POLYGON_VERTICES:
+        raise UsageFault(
+            f"Field {field}: Invalid POLYGON: {shown(text)} ({len(words) // 2} vertices, at most "
+            f"{MAX_POLYGON_VERTICES})"
         )
     values = _numbers(field, "POLYGON", text, words)
     vertices = tuple(zip(values[::2], values[1::2], strict=True))
     for ra, dec in vertices:
         _check_position(field, "POLYGON", text, ra, dec)
     ra, dec = np.array(vertices).T
-    if not is_convex(orient(unit(ra, dec))):
-        raise UsageFault(
-            f"Field {field}: Invalid POLYGON: {_show(text)} (only convex polygons are supported)"
-        )
+    problem = convexity(orient(unit(ra, dec)))
+    # vertices on one line of RA and Dec (what a client means by collinear) enclose a
+    # sliver of a great-circle polygon, not a region: refused as well
+    x = (ra - ra[0] + 180.0) % 360.0 - 180.0
+    area = 0.5 * abs(float(np.sum(x * np.roll(dec, -1) - np.roll(x, -1) * dec)))
+    if problem is None and area <= 1e-9 * float(np.ptp(x) ** 2 + np.ptp(dec) ** 2):
+        problem = "its vertices enclose no area"
+    if problem:
+        raise UsageFault(f"Field {field}: Invalid POLYGON: {shown(text)} ({problem})")
     return Polygon(vertices)
 
 
@@ -167,29 +183,34 @@ def pos(field: str, text: str) -> Region:
     shape = words[0].upper() if words else ""
     if shape not in _SHAPES:
         raise UsageFault(
-            f"Field {field}: Invalid shape in {_show(text)} (expected CIRCLE, RANGE or POLYGON)"
+            f"Field {field}: Invalid shape in {shown(text)} (expected CIRCLE, RANGE or POLYGON)"
         )
     return _SHAPES[shape](field, text, words[1:])
 
 
 def interval(field: str, text: str, low: float = -math.inf, high: float = math.inf) -> Interval:
-    """Parse a DALI interval ``lo hi`` (``-Inf``/``+Inf`` for open ends)."""
+    """Parse a DALI interval ``lo hi`` (``-Inf``/``+Inf`` for open ends); one number is an
+    interval of zero width (SIA 2.0's own examples: ``TIME=55123.456``)."""
     words = text.split()
+    if len(words) == 1:
+        words = words * 2
     if len(words) != 2:
-        raise UsageFault(f"Field {field}: Invalid interval: {_show(text)} (need two numbers)")
+        raise UsageFault(
+            f"Field {field}: Invalid interval: {shown(text)} (need one or two numbers)"
+        )
     try:
         lo, hi = float(words[0]), float(words[1])
     except ValueError:
-        raise UsageFault(f"Field {field}: Invalid interval: {_show(text)} (not a number)") from None
+        raise UsageFault(f"Field {field}: Invalid interval: {shown(text)} (not a number)") from None
     if math.isnan(lo) or math.isnan(hi):
-        raise UsageFault(f"Field {field}: Invalid interval: {_show(text)} (not a number)")
+        raise UsageFault(f"Field {field}: Invalid interval: {shown(text)} (not a number)")
     if lo > hi:
         raise UsageFault(
-            f"Field {field}: Invalid interval: {_show(text)} (lower limit above upper)"
+            f"Field {field}: Invalid interval: {shown(text)} (lower limit above upper)"
         )
     if hi < low or lo > high:
         raise UsageFault(
-            f"Field {field}: Invalid interval: {_show(text)} (outside [{low:g}, {high:g}])"
+            f"Field {field}: Invalid interval: {shown(text)} (outside [{low:g}, {high:g}])"
         )
     return lo, hi
 
@@ -206,7 +227,7 @@ def number(
     try:
         value = kind(text.strip())
     except ValueError:
-        raise UsageFault(f"Field {field}: Invalid value {_show(text)} (not a number)") from None
+        raise UsageFault(f"Field {field}: Invalid value {shown(text)} (not a number)") from None
     if not (low <= value <= high):
         raise UsageFault(f"Field {field}: value {value:g} not in [{low:g}, {high:g}]")
     return value
@@ -230,7 +251,7 @@ def boolean(field: str, text: str | None, default: bool = False) -> bool:
         return True
     if lowered in {"false", "no", "0", "off"}:
         return False
-    raise UsageFault(f"Field {field}: Invalid value {_show(text)} (expected true or false)")
+    raise UsageFault(f"Field {field}: Invalid value {shown(text)} (expected true or false)")
 
 
 def choice(field: str, text: str | None, options: Mapping[str, str] | Iterable[str]) -> str | None:
@@ -240,6 +261,6 @@ def choice(field: str, text: str | None, options: Mapping[str, str] | Iterable[s
     allowed = {o.lower(): o for o in options}
     if text.strip().lower() not in allowed:
         raise UsageFault(
-            f"Field {field}: Invalid value {_show(text)} (expected one of {', '.join(allowed)})"
+            f"Field {field}: Invalid value {shown(text)} (expected one of {', '.join(allowed)})"
         )
     return allowed[text.strip().lower()]

@@ -16,11 +16,40 @@ from service.catalog.records import ExposureRecord
 from service.cutout.grid import PROJECTIONS, TargetGrid
 from service.faults import UsageFault
 from service.vo import soda
-from service.vo.params import Params, choice, number
+from service.vo.parameters import Param, ParamTable
+from service.vo.params import Params, number, shown
 from service.vo.votable import Field, text
 
 INTERSECTS = ("OVERLAPS", "COVERS", "ENCLOSED", "CENTER")
 FITS_FORMATS = ("image/fits", "application/fits")
+
+
+def table(default_scale_arcsec: float, default_size: int) -> ParamTable:
+    """SIA 1.0's parameters (image query and image generation)."""
+    return ParamTable(
+        "sia1",
+        (
+            Param("POS", "pair", "Centre: ra,dec (degrees, ICRS)", "pos.eq", "deg",
+                  required=True),
+            Param("SIZE", "pair", "Image size: one or two values, degrees (0: the images "
+                  "that contain the position, each of the default cutout size)", "", "deg",
+                  required=True),
+            Param("INTERSECT", "keyword", "How plates must meet the image", default="OVERLAPS",
+                  options=INTERSECTS),
+            Param("FORMAT", "text", "ALL or image/fits (FITS), GRAPHIC or image/png, "
+                  "image/jpeg, METADATA", default="ALL"),
+            Param("NAXIS", "pair", "Image size in pixels: n or n,m (default: SIZE at the scale; "
+                  f"{default_size} px for SIZE=0)", "", "pix"),
+            Param("CDELT", "pair", f"Pixel scale, degrees (default {default_scale_arcsec}\")",
+                  "", "deg"),
+            Param("CRVAL", "pair", "Image centre if not POS: ra,dec", "pos.eq", "deg"),
+            Param("ROTANG", "real", "Rotation of the image, east of north", "pos.posAng", "deg",
+                  default=0.0, low=-360.0, high=360.0),
+            Param("PROJ", "keyword", "Projection", default="TAN", options=PROJECTIONS),
+            Param("VERB", "integer", "Verbosity (the columns are the same at every level)",
+                  default=1, low=0, high=3),
+        ),
+    )  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,12 +66,12 @@ class Sia1Query:
 def _pair(field: str, text_: str, low: float, high: float, kind: type = float) -> tuple:
     words = text_.replace(",", " ").split()
     if len(words) not in (1, 2):
-        raise UsageFault(f"Field {field}: Invalid value {text_!r} (need one or two numbers)")
+        raise UsageFault(f"Field {field}: Invalid value {shown(text_)} (need one or two numbers)")
     values = [number(field, w, low, high, kind) for w in words]
     return (values[0], values[-1])
 
 
-def parse(params: Params, default_scale_arcsec: float) -> Sia1Query:
+def parse(params: Params, default_scale_arcsec: float, default_size: int) -> Sia1Query:
     """Parse a SIA 1.0 query (POS and SIZE are required unless FORMAT=METADATA).
 
     Raises
@@ -52,50 +81,43 @@ def parse(params: Params, default_scale_arcsec: float) -> Sia1Query:
     fmt = [f.strip().upper() for v in params.all("FORMAT") for f in v.split(",")]
     metadata = "METADATA" in fmt
     mime = _mime(fmt)
-    verb = int(number("VERB", params.one("VERB") or "1", 0, 3, int))
+    spec = table(default_scale_arcsec, default_size)
+    verb = spec.one(params, "VERB")
     if metadata:
         return Sia1Query(
             TargetGrid(0.0, 0.0, 1, 1, default_scale_arcsec), "OVERLAPS", True, None, verb
         )
-    pos_text, size_text = params.one("POS"), params.one("SIZE")
-    if pos_text is None:
-        raise UsageFault("Field POS: missing (ra,dec in degrees)")
-    if size_text is None:
-        raise UsageFault("Field SIZE: missing (degrees, one value or width,height)")
+    v = spec.parse(params)
+    (pos_text,), (size_text,) = v["POS"], v["SIZE"]
     words = pos_text.replace(",", " ").split()
     if len(words) != 2:
-        raise UsageFault(f"Field POS: Invalid value {pos_text!r} (need ra,dec in degrees)")
+        raise UsageFault(f"Field POS: Invalid value {shown(pos_text)} (need ra,dec in degrees)")
     ra = number("POS", words[0], 0, 360)
     dec = number("POS", words[1], -90, 90)
     width, height = _pair("SIZE", size_text, 0, 180)
-    if width <= 0 or height <= 0:
-        raise UsageFault(f"Field SIZE: Invalid value {size_text!r} (must be positive)")
-    crval = params.one("CRVAL")
+    crval = v["CRVAL"]
     if crval:
-        cra, cdec = _pair("CRVAL", crval, -360, 360)
+        cra, cdec = _pair("CRVAL", crval[0], -360, 360)
         if not -90 <= cdec <= 90:
             raise UsageFault(f"Field CRVAL: Dec {cdec:g} not in [-90, 90]")
     else:
         cra, cdec = ra, dec
-    cdelt = params.one("CDELT")
-    scale = abs(_pair("CDELT", cdelt, -1, 1)[0]) * 3600 if cdelt else default_scale_arcsec
-    if scale <= 0:
-        raise UsageFault(f"Field CDELT: Invalid value {cdelt!r} (must be non-zero)")
-    naxis = params.one("NAXIS")
-    if naxis:
-        nx, ny = _pair("NAXIS", naxis, 1, 1e6, int)
+    cdelt = v["CDELT"]
+    scale = default_scale_arcsec
+    if cdelt:
+        step = abs(_pair("CDELT", cdelt[0], -1, 1)[0])
+        if step < 1e-7:
+            raise UsageFault(f"Field CDELT: Invalid value {shown(cdelt[0])} (below 1e-7 deg)")
+        scale = step * 3600
+    point = width == 0 or height == 0  # SIZE=0: the images containing the position
+    if v["NAXIS"]:
+        nx, ny = _pair("NAXIS", v["NAXIS"][0], 1, 1e6, int)
+    elif point:
+        nx = ny = default_size
     else:
         nx, ny = math.ceil(width * 3600 / scale), math.ceil(height * 3600 / scale)
-    grid = TargetGrid(
-        cra % 360,
-        cdec,
-        int(nx),
-        int(ny),
-        scale,
-        number("ROTANG", params.one("ROTANG") or "0", -360, 360),
-        choice("PROJ", params.one("PROJ") or "TAN", PROJECTIONS) or "TAN",
-    )
-    intersect = choice("INTERSECT", params.one("INTERSECT") or "OVERLAPS", INTERSECTS) or "OVERLAPS"
+    grid = TargetGrid(cra % 360, cdec, int(nx), int(ny), scale, v["ROTANG"][0], v["PROJ"][0])
+    intersect = "CENTER" if point else v["INTERSECT"][0]
     return Sia1Query(grid, intersect, False, mime, verb)
 
 

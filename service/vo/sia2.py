@@ -1,5 +1,5 @@
-"""SIA 2.0 queries: parameters to a catalog query, and which rows pass the
-constraints the catalog does not store (they are the same for every plate).
+"""SIA 2.0 queries: the parameter table, parameters to a catalog query, and which rows
+pass the constraints the catalog does not store (they are the same for every plate).
 
 Repeated values of a parameter OR, different parameters AND (SIA 2.0 section 2.1).
 """
@@ -10,22 +10,61 @@ import dataclasses
 
 from service.catalog.query import ExposureQuery
 from service.vo import obscore
-from service.vo.params import Params, choice, intervals, maxrec, number, pos
-from service.vo.votable import Descriptor, Field, text
+from service.vo.parameters import Descriptor, Param, ParamTable
+from service.vo.params import Params
+from service.vo.votable import VOTABLE_MIME
 
-#: parameters of SIA 2.0 section 2, all accepted
-PARAMETERS = (
-    "POS", "BAND", "TIME", "POL", "FOV", "SPATRES", "EXPTIME", "ID", "COLLECTION",
-    "FACILITY", "INSTRUMENT", "DPTYPE", "CALIB", "TARGET", "TIMERES", "SPECRP",
-    "FORMAT", "MAXREC", "RESPONSEFORMAT",
-)  # fmt: skip
 SIA2_QUERY = "ivo://ivoa.net/std/SIA#query-2.0"
-RESPONSE_FORMATS = (
-    "votable",
-    "application/x-votable+xml",
-    "text/xml",
-    "application/x-votable+xml;serialization=tabledata",
-)
+TABLEDATA = "application/x-votable+xml;serialization=tabledata"
+
+
+def table(default_maxrec: int, max_maxrec: int) -> ParamTable:
+    """The parameters of SIA 2.0 section 2 (all accepted)."""
+    return ParamTable(
+        "sia2",
+        (
+            Param("POS", "shape", "Region: CIRCLE ra dec r, RANGE ra1 ra2 dec1 dec2 (-Inf/+Inf "
+                  "open) or POLYGON ra dec ... (convex), degrees, ICRS", "pos.outline;obs",
+                  "deg", multiple=True),
+            Param("BAND", "interval", "Wavelength interval (one value: a wavelength)",
+                  "em.wl;stat.interval", "m", low=0.0, multiple=True),
+            Param("TIME", "interval", "Observation time, MJD (one value: an instant)",
+                  "time.interval;obs.exposure", "d", multiple=True),
+            Param("POL", "text", "Polarisation state (plates have none: matches nothing)",
+                  "meta.code;phys.polarization", multiple=True),
+            Param("FOV", "interval", "Field of view", "phys.angSize;instr.fov", "deg", low=0.0,
+                  high=360.0, multiple=True),
+            Param("SPATRES", "interval", "Spatial resolution (the pixel scale)",
+                  "pos.angResolution", "arcsec", low=0.0, multiple=True),
+            Param("EXPTIME", "interval", "Exposure time", "time.duration;obs.exposure", "s",
+                  low=0.0, multiple=True),
+            Param("ID", "text", "obs_publisher_did of an exposure solution", "meta.ref.ivoid",
+                  multiple=True),
+            Param("COLLECTION", "text", "Plate series (e.g. a, mc, ac)", "meta.id",
+                  multiple=True),
+            Param("FACILITY", "text", "Telescope", "meta.id;instr.tel", multiple=True),
+            Param("INSTRUMENT", "text", "Instrument (photographic plate)", "meta.id;instr",
+                  multiple=True),
+            Param("DPTYPE", "keyword", "Data product type (plates are images)",
+                  "meta.code.class", options=("image", "cube"), multiple=True),
+            Param("CALIB", "integer", "Calibration level (plates are 2)", "meta.code;obs.calib",
+                  low=0, high=4, multiple=True),
+            Param("TARGET", "text", "Target name (plates have none: matches nothing)",
+                  "meta.id;src", multiple=True),
+            Param("TIMERES", "interval", "Time resolution (the exposure time)", "time.resolution",
+                  "s", low=0.0, multiple=True),
+            Param("SPECRP", "interval", "Spectral resolving power (plates have none)",
+                  "spect.resolution", low=0.0, multiple=True),
+            Param("FORMAT", "text", "Format of the data products (image/fits, "
+                  f"application/fits, {obscore.DATALINK_MIME} or all)", "meta.code.mime",
+                  multiple=True),
+            Param("MAXREC", "integer", f"Most rows returned (larger values are lowered to "
+                  f"{max_maxrec}; 0: columns only)", default=default_maxrec, low=0),
+            Param("RESPONSEFORMAT", "keyword", "Format of the response (VOTable)",
+                  default=VOTABLE_MIME, options=(VOTABLE_MIME, TABLEDATA, "text/xml"),
+                  aliases={"votable": VOTABLE_MIME}),
+        ),
+    )  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,37 +82,22 @@ class Sia2Query:
         POL, DPTYPE, CALIB, TARGET, SPECRP, FORMAT, INSTRUMENT) excludes it: no rows.
     maxrec
         Rows to return at most.
+    response_format
+        The media type of the answer (the requested one, DALI).
     """
 
     catalog: ExposureQuery
     timeres: tuple[tuple[float, float], ...]
     constant_match: bool
     maxrec: int
+    response_format: str = VOTABLE_MIME
 
 
-def _any_overlap(wanted: tuple[tuple[float, float], ...], lo: float, hi: float) -> bool:
+def _any_overlap(wanted: list[tuple[float, float]], lo: float, hi: float) -> bool:
     return not wanted or any(a <= hi and lo <= b for a, b in wanted)
 
 
-def _constants_match(params: Params) -> bool:
-    band = intervals(params, "BAND", low=0.0)
-    specrp = intervals(params, "SPECRP", low=0.0)
-    calib = [int(number("CALIB", v, 0, 4, int)) for v in params.all("CALIB")]
-    checks = (
-        _any_overlap(band, obscore.EM_MIN, obscore.EM_MAX),
-        not params.all("POL"),  # plates carry no polarisation states
-        not specrp,  # nor a spectral resolving power
-        not params.all("TARGET"),  # nor a target name
-        not calib or obscore.CALIB_LEVEL in calib,
-        _in(params, "DPTYPE", (obscore.DATAPRODUCT_TYPE,)),
-        _in(params, "INSTRUMENT", (obscore.INSTRUMENT,)),
-        _in(params, "FORMAT", obscore.FORMATS),
-    )
-    return all(checks)
-
-
-def _in(params: Params, name: str, allowed: tuple[str, ...]) -> bool:
-    values = params.all(name)
+def _in(values: list[str], allowed: tuple[str, ...]) -> bool:
     return not values or any(v.strip().lower() in {a.lower() for a in allowed} for v in values)
 
 
@@ -85,23 +109,32 @@ def parse(params: Params, default_maxrec: int, max_maxrec: int) -> Sia2Query:
     UsageFault
         Naming the parameter and echoing the bad value.
     """
-    choice("RESPONSEFORMAT", params.one("RESPONSEFORMAT"), RESPONSE_FORMATS)
-    regions = tuple(pos("POS", v) for v in params.all("POS"))
-    spatres = tuple((lo / 3600.0, hi / 3600.0) for lo, hi in intervals(params, "SPATRES", low=0))
+    v = table(default_maxrec, max_maxrec).parse(params)
     query = ExposureQuery(
-        regions=regions,
-        times=intervals(params, "TIME"),
-        exptimes=intervals(params, "EXPTIME", low=0.0),
-        fovs=intervals(params, "FOV", low=0.0, high=360.0),
-        spatres=spatres,
-        collections=tuple(params.all("COLLECTION")),
-        facilities=tuple(params.all("FACILITY")),
-        ids=tuple(params.all("ID")),
+        regions=tuple(v["POS"]),
+        times=tuple(v["TIME"]),
+        exptimes=tuple(v["EXPTIME"]),
+        fovs=tuple(v["FOV"]),
+        spatres=tuple((lo / 3600.0, hi / 3600.0) for lo, hi in v["SPATRES"]),
+        collections=tuple(v["COLLECTION"]),
+        facilities=tuple(v["FACILITY"]),
+        ids=tuple(v["ID"]),
     )
-    timeres = intervals(params, "TIMERES", low=0.0)
-    constant = _constants_match(params)
-    limit = maxrec(params, default_maxrec, max_maxrec)
-    return Sia2Query(query, timeres, constant, limit)
+    constant = all(
+        (
+            _any_overlap(v["BAND"], obscore.EM_MIN, obscore.EM_MAX),
+            not v["POL"],  # plates carry no polarisation states
+            not v["SPECRP"],  # nor a spectral resolving power
+            not v["TARGET"],  # nor a target name
+            not v["CALIB"] or obscore.CALIB_LEVEL in v["CALIB"],
+            _in(v["DPTYPE"], (obscore.DATAPRODUCT_TYPE,)),
+            _in(v["INSTRUMENT"], (obscore.INSTRUMENT,)),
+            _in(v["FORMAT"], obscore.FORMATS),
+        )
+    )
+    (maxrec,) = v["MAXREC"]
+    (response_format,) = v["RESPONSEFORMAT"]
+    return Sia2Query(query, tuple(v["TIMERES"]), constant, min(maxrec, max_maxrec), response_format)
 
 
 def passes_timeres(exptime: float, timeres: tuple[tuple[float, float], ...]) -> bool:
@@ -109,38 +142,12 @@ def passes_timeres(exptime: float, timeres: tuple[tuple[float, float], ...]) -> 
     return not timeres or any(lo <= exptime <= hi for lo, hi in timeres)
 
 
-def _interval(name: str, what: str, ucd: str, unit: str = "") -> tuple:
-    doc = f"{what}: interval 'low high' (-Inf/+Inf for open ends)"
-    field = Field(name, "double", doc, ucd, unit=unit, arraysize="2", xtype="interval")
-    return (field, "", "", None, ())
-
-
-def _text(name: str, what: str, options: tuple[str, ...] = ()) -> tuple:
-    return (text(name, what), "", "", None, options)
-
-
-def self_description(base: str, max_maxrec: int) -> Descriptor:
+def self_description(base: str, default_maxrec: int, max_maxrec: int) -> Descriptor:
     """The SIA 2.0 query's input parameters, as a service descriptor."""
-    params = [
-        _text("POS", "CIRCLE ra dec r, RANGE ra1 ra2 dec1 dec2 or POLYGON ra dec ... (deg)"),
-        _interval("BAND", "Wavelength", "em.wl", "m"),
-        _interval("TIME", "Observation time (MJD)", "time.epoch", "d"),
-        _text("POL", "Polarisation state (plates have none)"),
-        _interval("FOV", "Field of view", "phys.angSize;instr.fov", "deg"),
-        _interval("SPATRES", "Spatial resolution", "pos.angResolution", "arcsec"),
-        _interval("EXPTIME", "Exposure time", "time.duration;obs.exposure", "s"),
-        _text("ID", "obs_publisher_did"),
-        _text("COLLECTION", "Plate series"),
-        _text("FACILITY", "Telescope"),
-        _text("INSTRUMENT", "Instrument"),
-        _text("DPTYPE", "Data product type", ("image", "cube")),
-        (Field("CALIB", "int", "Calibration level"), "", "", ("0", "4"), ()),
-        _text("TARGET", "Target name"),
-        _interval("TIMERES", "Time resolution", "time.resolution", "s"),
-        _interval("SPECRP", "Spectral resolving power", "spect.resolution"),
-        _text("FORMAT", "Format of the data products", ("image/fits", obscore.DATALINK_MIME)),
-        (Field("MAXREC", "int", "Most rows returned"), "", "", ("0", str(max_maxrec)), ()),
-    ]
     return Descriptor(
-        "sia2-query", SIA2_QUERY, f"{base}/sia/v2/query", "This SIA 2.0 query", params
+        "sia2-query",
+        SIA2_QUERY,
+        f"{base}/sia/v2/query",
+        "This SIA 2.0 query",
+        table(default_maxrec, max_maxrec),
     )

@@ -1,10 +1,12 @@
-"""SODA 1.0 sync: parameters to one cutout specification, and the service descriptor
-that tells clients (pyvo ``processed()``, TOPCAT "Invoke Service") how to call it.
+"""SODA 1.0: the parameter table, parameters to cutout specifications, and the service
+descriptor that tells clients (pyvo ``processed()``, TOPCAT "Invoke Service") how to
+call it.
 
 A region (POS, CIRCLE or POLYGON) sets the grid's centre and, unless WIDTH/HEIGHT
 are given, its size (the cutout is then trimmed to the part on the plate, SODA 1.0
 section 3.3); without a region the cutout is ``cutout.default_size`` pixels around
-the exposure centre. The custom parameters set the common grid.
+the exposure centre. The custom parameters set the common grid. Sync takes one ID
+and one region; async (and stacks) take several.
 """
 
 from __future__ import annotations
@@ -23,35 +25,79 @@ from service.cutout.preview import LIMITS, STRETCHES, PreviewOptions
 from service.cutouts import FITS, CutoutSpec
 from service.faults import MultiValuedParamNotSupported, NotFoundFault, UsageFault
 from service.settings import Settings
-from service.vo.params import Params, boolean, choice, circle, number, polygon, pos
-from service.vo.votable import Descriptor, Field, text
+from service.vo.parameters import Descriptor, Param, ParamTable
+from service.vo.params import Params, shown
 
 SODA_SYNC = "ivo://ivoa.net/std/SODA#sync-1.0"
-RESPONSE_FORMATS = (FITS, "image/fits", "image/png", "image/jpeg")
+SODA_ASYNC = "ivo://ivoa.net/std/SODA#async-1.0"
+MEDIA = (FITS, "image/fits", "image/png", "image/jpeg")
+REGIONS = ("POS", "CIRCLE", "POLYGON")
+
+
+def table(settings: Settings, several: bool = False) -> ParamTable:
+    """SODA's parameters (several IDs and regions when ``several``: async, stacks)."""
+    c = settings.cutout
+    side = math.isqrt(c.max_output_pixels)
+    return ParamTable(
+        "soda-async" if several else "soda-sync",
+        (
+            Param("ID", "text", "Publisher DID of an exposure solution (or its obs_id)",
+                  "meta.ref.url;meta.curation", required=not several, multiple=several),
+            Param("POS", "shape", "Region to cut out: CIRCLE, RANGE or POLYGON (degrees)",
+                  "pos.outline;obs", multiple=several),
+            Param("CIRCLE", "circle", "Region to cut out: RA Dec radius", "pos.outline;obs",
+                  "deg", multiple=several),
+            Param("POLYGON", "polygon", "Region to cut out: RA Dec pairs (convex)",
+                  "pos.outline;obs", "deg", multiple=several),
+            Param("SCALE", "real", "Pixel scale of the common grid", "", "arcsec",
+                  default=c.default_scale_arcsec, low=0.001, high=3600.0, std=False),
+            Param("WIDTH", "integer", "Grid width in pixels (default: the region's extent, "
+                  "trimmed to the plate)", "", "pix", low=1, high=side, std=False),
+            Param("HEIGHT", "integer", "Grid height in pixels (default: the width)", "", "pix",
+                  low=1, high=side, std=False),
+            Param("ROTATION", "real", "Position angle of the grid's +y axis, east of north",
+                  "pos.posAng", "deg", default=0.0, low=-360.0, high=360.0, std=False),
+            Param("PROJECTION", "keyword", "Projection of the grid", default="TAN",
+                  options=PROJECTIONS, std=False),
+            Param("INTERPOLATION", "keyword", "Resampling", default="bilinear",
+                  options=tuple(INTERPOLATIONS), std=False),
+            Param("NATIVE", "boolean", "Original pixels in the bounding box, no resampling",
+                  default=False, std=False),
+            Param("RESPONSEFORMAT", "keyword", "Format of the cutout", default=FITS,
+                  options=MEDIA, aliases={"fits": FITS, "png": "image/png", "jpeg": "image/jpeg"}),
+            Param("LIMITS", "keyword", "PNG/JPEG display limits", default="zscale",
+                  options=LIMITS, std=False),
+            Param("LOW", "real", "Lower percentile (LIMITS=percentile)", default=0.5, low=0.0,
+                  high=100.0, std=False),
+            Param("HIGH", "real", "Upper percentile (LIMITS=percentile)", default=99.5, low=0.0,
+                  high=100.0, std=False),
+            Param("STRETCH", "keyword", "PNG/JPEG stretch", default="linear", options=STRETCHES,
+                  std=False),
+            Param("INVERT", "boolean", "PNG/JPEG: dark stars on a light sky", default=False,
+                  std=False),
+            Param("ANNOTATE", "boolean", "PNG/JPEG: scale bar and north/east arrows",
+                  default=True, std=False),
+        ),
+    )  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
 class SodaRequest:
-    """A parsed SODA sync request: the exposure's identifier and the cutout asked for."""
+    """A parsed SODA request: the exposures' identifiers and the cutouts asked for (one
+    specification per region; one without a region)."""
 
-    obs_id: str
-    spec: CutoutSpec
+    obs_ids: tuple[str, ...]
+    specs: tuple[CutoutSpec, ...]
 
+    @property
+    def obs_id(self) -> str:
+        """The identifier of a sync request."""
+        return self.obs_ids[0]
 
-def _preview(params: Params) -> PreviewOptions:
-    """Rendering options of PNG/JPEG answers."""
-    low = number("LOW", params.one("LOW") or "0.5", 0, 100)
-    high = number("HIGH", params.one("HIGH") or "99.5", 0, 100)
-    if not low < high:
-        raise UsageFault(f"Fields LOW, HIGH: LOW ({low:g}) must be below HIGH ({high:g})")
-    return PreviewOptions(
-        limits=choice("LIMITS", params.one("LIMITS") or "zscale", LIMITS) or "zscale",
-        low=low,
-        high=high,
-        stretch=choice("STRETCH", params.one("STRETCH") or "linear", STRETCHES) or "linear",
-        invert=boolean("INVERT", params.one("INVERT")),
-        annotate=boolean("ANNOTATE", params.one("ANNOTATE"), default=True),
-    )
+    @property
+    def spec(self) -> CutoutSpec:
+        """The specification of a sync request."""
+        return self.specs[0]
 
 
 def sync_url(base: str, params: dict[str, object]) -> str:
@@ -60,7 +106,9 @@ def sync_url(base: str, params: dict[str, object]) -> str:
 
 
 def obs_id_of(identifier: str, settings: Settings) -> str:
-    """The obs_id of a publisher DID of this service (or of a bare obs_id).
+    """The obs_id of a publisher DID of this service (or of a bare obs_id). The
+    authority and resource key of an IVOID are case-insensitive; the part after ``?``
+    is not.
 
     Raises
     ------
@@ -71,53 +119,12 @@ def obs_id_of(identifier: str, settings: Settings) -> str:
     if "?" not in identifier and "/" not in identifier:
         return identifier
     prefix = settings.service.publisher_did("")
-    if not identifier.startswith(prefix) or len(identifier) == len(prefix):
-        raise NotFoundFault(f"{identifier} is not an identifier of this service ({prefix}...)")
-    return identifier[len(prefix) :]
-
-
-def parse(params: Params, settings: Settings) -> SodaRequest:
-    """Parse a SODA sync request.
-
-    Raises
-    ------
-    UsageFault, MultiValuedParamNotSupported, NotFoundFault
-    """
-    async_hint = "several cutouts need the async endpoint (not available yet)"
-    ids = params.all("ID")
-    if not ids:
-        raise UsageFault("Field ID: missing (the publisher DID of an exposure solution)")
-    if len(ids) > 1:
-        raise MultiValuedParamNotSupported(f"Field ID: given {len(ids)} times; {async_hint}")
-    regions: list[Region] = [pos("POS", v) for v in params.all("POS")]
-    regions += [circle("CIRCLE", v) for v in params.all("CIRCLE")]
-    regions += [polygon("POLYGON", v) for v in params.all("POLYGON")]
-    if len(regions) > 1:
-        raise MultiValuedParamNotSupported(
-            f"POS, CIRCLE, POLYGON: {len(regions)} regions given; {async_hint}"
+    head, _, local = identifier.partition("?")
+    if head.lower() != prefix.rstrip("?").lower() or not local:
+        raise NotFoundFault(
+            f"{shown(identifier, 120)} is not an identifier of this service ({prefix}...)"
         )
-    c = settings.cutout
-    side = int(math.isqrt(c.max_output_pixels))
-    width, height = params.one("WIDTH"), params.one("HEIGHT")
-    fmt = choice("RESPONSEFORMAT", params.one("RESPONSEFORMAT"), RESPONSE_FORMATS) or FITS
-    spec = CutoutSpec(
-        circle=_bounding_circle(regions[0]) if regions else None,
-        scale_arcsec=number(
-            "SCALE", params.one("SCALE") or str(c.default_scale_arcsec), 1e-3, 3600
-        ),
-        width=int(number("WIDTH", width, 1, side, int)) if width else None,
-        height=int(number("HEIGHT", height, 1, side, int)) if height else None,
-        rotation_deg=number("ROTATION", params.one("ROTATION") or "0", -360, 360),
-        projection=choice("PROJECTION", params.one("PROJECTION") or "TAN", PROJECTIONS) or "TAN",
-        interpolation=choice(
-            "INTERPOLATION", params.one("INTERPOLATION") or "bilinear", INTERPOLATIONS
-        )
-        or "bilinear",
-        native=boolean("NATIVE", params.one("NATIVE")),
-        response_format=FITS if fmt == "image/fits" else fmt,
-        preview=_preview(params),
-    )
-    return SodaRequest(obs_id_of(ids[0], settings), spec)
+    return local
 
 
 def _bounding_circle(region: Region) -> tuple[float, float, float]:
@@ -140,130 +147,70 @@ def _bounding_circle(region: Region) -> tuple[float, float, float]:
     return float(cra), float(cdec), radius
 
 
+def parse(params: Params, settings: Settings, several: bool = False) -> SodaRequest:
+    """Parse a SODA request (one ID and one region for sync; any number when ``several``).
+
+    Raises
+    ------
+    UsageFault, MultiValuedParamNotSupported, NotFoundFault
+    """
+    v = table(settings, several).parse(params)
+    regions: list[Region] = [r for name in REGIONS for r in v[name]]
+    if len(regions) > 1 and not several:
+        raise MultiValuedParamNotSupported(
+            f"POS, CIRCLE, POLYGON: {len(regions)} regions given; several cutouts need the "
+            "async endpoint (/soda/async)"
+        )
+    (low,), (high,) = v["LOW"], v["HIGH"]
+    if not low < high:
+        raise UsageFault(f"Fields LOW, HIGH: LOW ({low:g}) must be below HIGH ({high:g})")
+    preview = PreviewOptions(
+        limits=v["LIMITS"][0],
+        low=low,
+        high=high,
+        stretch=v["STRETCH"][0],
+        invert=v["INVERT"][0],
+        annotate=v["ANNOTATE"][0],
+    )
+    width, height = (v[n][0] if v[n] else None for n in ("WIDTH", "HEIGHT"))
+    specs = tuple(
+        CutoutSpec(
+            circle=None if region is None else _bounding_circle(region),
+            scale_arcsec=v["SCALE"][0],
+            width=width,
+            height=height,
+            rotation_deg=v["ROTATION"][0],
+            projection=v["PROJECTION"][0],
+            interpolation=v["INTERPOLATION"][0],
+            native=v["NATIVE"][0],
+            response_format=v["RESPONSEFORMAT"][0],
+            preview=preview,
+        )
+        for region in (regions or [None])
+    )
+    ids = tuple(obs_id_of(i, settings) for i in v["ID"])
+    return SodaRequest(ids, specs)
+
+
 def descriptor(
-    access_url: str, ref: str, settings: Settings, exposure: ExposureRecord | None = None
+    access_url: str,
+    ref: str,
+    settings: Settings,
+    exposure: ExposureRecord | None = None,
+    several: bool = False,
 ) -> Descriptor:
-    """The SODA sync service descriptor; with ``exposure``, the spatial parameters carry
-    the extent of that exposure in VALUES."""
-    c = settings.cutout
-    side = str(int(math.isqrt(c.max_output_pixels)))
-    circle_max = polygon_max = None
+    """The SODA service descriptor; with ``exposure``, the spatial parameters carry the
+    extent of that exposure in VALUES."""
+    limits = {}
     if exposure is not None:
-        circle_max = ("", f"{exposure.ra!r} {exposure.dec!r} {exposure.fov_deg / 2!r}")
-        polygon_max = ("", " ".join(f"{ra!r} {dec!r}" for ra, dec in exposure.footprint))
-    params = [
-        (
-            text("ID", "Publisher DID of the exposure solution", "meta.id;meta.dataset"),
-            "",
-            ref,
-            None,
-            (),
-        ),
-        (
-            text("POS", "Region to cut out: CIRCLE, RANGE or POLYGON (degrees)", "pos.outline;obs"),
-            "",
-            "",
-            None,
-            (),
-        ),
-        (
-            Field(
-                "CIRCLE",
-                "double",
-                "Region to cut out: RA Dec radius",
-                "obs.field",
-                unit="deg",
-                arraysize="3",
-                xtype="circle",
-            ),
-            "",
-            "",
-            circle_max,
-            (),
-        ),
-        (
-            Field(
-                "POLYGON",
-                "double",
-                "Region to cut out: RA Dec pairs",
-                "obs.field",
-                unit="deg",
-                arraysize="*",
-                xtype="polygon",
-            ),
-            "",
-            "",
-            polygon_max,
-            (),
-        ),
-        (
-            Field("SCALE", "double", "Pixel scale of the common grid", unit="arcsec"),
-            str(c.default_scale_arcsec),
-            "",
-            ("0.001", "3600"),
-            (),
-        ),
-        (
-            Field("WIDTH", "int", "Grid width (default: the region's extent)"),
-            "",
-            "",
-            ("1", side),
-            (),
-        ),
-        (Field("HEIGHT", "int", "Grid height (default: the width)"), "", "", ("1", side), ()),
-        (
-            Field(
-                "ROTATION",
-                "double",
-                "Position angle of the grid's +y axis, east of north",
-                unit="deg",
-            ),
-            "0",
-            "",
-            ("-360", "360"),
-            (),
-        ),
-        (text("PROJECTION", "Projection of the grid"), "TAN", "", None, PROJECTIONS),
-        (text("INTERPOLATION", "Resampling"), "bilinear", "", None, tuple(INTERPOLATIONS)),
-        (
-            text("NATIVE", "Original pixels in the bounding box, no resampling"),
-            "false",
-            "",
-            None,
-            ("true", "false"),
-        ),
-        (text("RESPONSEFORMAT", "Format of the cutout"), FITS, "", None, RESPONSE_FORMATS),
-        (text("LIMITS", "PNG/JPEG display limits"), "zscale", "", None, LIMITS),
-        (
-            Field("LOW", "double", "Lower percentile (LIMITS=percentile)"),
-            "0.5",
-            "",
-            ("0", "100"),
-            (),
-        ),
-        (
-            Field("HIGH", "double", "Upper percentile (LIMITS=percentile)"),
-            "99.5",
-            "",
-            ("0", "100"),
-            (),
-        ),
-        (text("STRETCH", "PNG/JPEG stretch"), "linear", "", None, STRETCHES),
-        (
-            text("INVERT", "PNG/JPEG: dark stars on a light sky"),
-            "false",
-            "",
-            None,
-            ("true", "false"),
-        ),
-        (
-            text("ANNOTATE", "PNG/JPEG: scale bar and north/east arrows"),
-            "true",
-            "",
-            None,
-            ("true", "false"),
-        ),
-    ]
+        limits["CIRCLE"] = ("", f"{exposure.ra!r} {exposure.dec!r} {exposure.fov_deg / 2!r}")
+        limits["POLYGON"] = ("", " ".join(f"{ra!r} {dec!r}" for ra, dec in exposure.footprint))
     return Descriptor(
-        "soda-sync", SODA_SYNC, access_url, "Cutouts on a common sky grid (SODA sync)", params
+        "soda-async" if several else "soda-sync",
+        SODA_ASYNC if several else SODA_SYNC,
+        access_url,
+        "Cutouts on a common sky grid (SODA " + ("async)" if several else "sync)"),
+        table(settings, several),
+        refs={"ID": ref},
+        limits=limits,
     )

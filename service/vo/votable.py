@@ -10,8 +10,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from flask import Response, render_template
+
+if TYPE_CHECKING:
+    from service.vo.parameters import Descriptor
 
 VOTABLE_MIME = "application/x-votable+xml"
 
@@ -54,27 +58,6 @@ def cell(value: object) -> str:
     return str(value)
 
 
-@dataclasses.dataclass(frozen=True)
-class Descriptor:
-    """A service descriptor (DataLink 1.1 section 4): a RESOURCE of type meta.
-
-    Attributes
-    ----------
-    id
-        XML ID, referenced from DataLink ``service_def``.
-    standard_id, access_url
-        What the service is and where it answers.
-    params
-        Input parameters: (Field, value, ref, (min, max) or None, options).
-    """
-
-    id: str
-    standard_id: str
-    access_url: str
-    description: str
-    params: Sequence[tuple[Field, str, str, tuple[str, str] | None, Sequence[str]]]
-
-
 def table_response(
     fields: Sequence[Field],
     rows: Iterable[Sequence[object]],
@@ -85,8 +68,10 @@ def table_response(
     descriptors: Sequence[Descriptor] = (),
     field_ids: bool = True,
     status: int = 200,
+    mimetype: str = VOTABLE_MIME,
 ) -> Response:
-    """A DALI result document (VOTable 1.4, TABLEDATA) as a response."""
+    """A DALI result document (VOTable 1.4, TABLEDATA) as a response (``mimetype``: the
+    media type the client asked for)."""
     body = render_template(
         "votable.xml",
         fields=fields,
@@ -97,7 +82,7 @@ def table_response(
         descriptors=descriptors,
         field_ids=field_ids,
     )
-    return Response(body, status=status, mimetype=VOTABLE_MIME)
+    return Response(body, status=status, content_type=mimetype)
 
 
 def error_response(message: str, status: int) -> Response:

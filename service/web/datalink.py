@@ -14,21 +14,20 @@ blueprint = Blueprint("datalink", __name__, url_prefix="/datalink")
 
 @blueprint.route("/links", methods=["GET", "POST"])
 def links() -> Response:
-    """Rows for every ID; an ID that cannot be resolved gets an error row."""
+    """Rows for every ID (none: an empty links document); an ID that cannot be resolved
+    gets an error row; past ``vo.max_ids`` IDs the document says OVERFLOW."""
     svc = services()
-    ids = request_params().all("ID")
-    if not ids:
-        raise UsageFault("Field ID: missing (one or more publisher DIDs)")
-    if len(ids) > svc.settings.vo.max_ids:
-        raise UsageFault(f"Field ID: {len(ids)} given, at most {svc.settings.vo.max_ids} allowed")
+    limit = svc.settings.vo.max_ids
+    values = datalink.table(limit).parse(request_params())
+    ids, (mime,) = values["ID"], values["RESPONSEFORMAT"]
     base = base_url()
     rows, found = [], []
-    for identifier in ids:
+    for identifier in ids[:limit]:
         try:
             obs_id = soda.obs_id_of(identifier, svc.settings)
             exposure = svc.catalog.exposure(obs_id)
             if exposure is None:
-                raise NotFoundFault(f"{identifier} is not in the catalog")
+                raise NotFoundFault(f"{obs_id} is not in the catalog")
         except (NotFoundFault, UsageFault) as fault:
             rows.append(datalink.error_row(identifier, fault))
             continue
@@ -39,10 +38,12 @@ def links() -> Response:
         rows += datalink.rows(identifier, exposure, base, preview)
         found.append(exposure)
     one = found[0] if len(found) == 1 and len(ids) == 1 else None
-    descriptor = soda.descriptor(f"{base}/soda/sync", "ID", svc.settings, one)
+    descriptors = [soda.descriptor(f"{base}/soda/sync", "ID", svc.settings, one)]
     return table_response(
         datalink.FIELDS,
         rows,
         infos=[("standardID", datalink.DATALINK_LINKS)],
-        descriptors=[descriptor] if found else [],
+        descriptors=descriptors if found else [],
+        overflow=len(ids) > limit,
+        mimetype=mime,
     )

@@ -21,7 +21,7 @@ def _context() -> dict:
     return {
         "s": s.service,
         "base": base_url(),
-        "capabilities": capabilities(""),
+        "capabilities": capabilities("", services().settings),
         "records": records,
     }
 

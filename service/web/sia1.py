@@ -3,41 +3,30 @@ cutouts of every covering plate on the requested grid."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint, Response
 
 from service.cutout.engine import CutoutRequest
 from service.vo import sia1
-from service.vo.votable import Field, table_response, text
+from service.vo.votable import table_response
 from service.web.context import base_url, request_params, services
 
 blueprint = Blueprint("sia1", __name__, url_prefix="/sia/v1")
-
-INPUTS = (
-    (text("INPUT:POS", "Centre: ra,dec (deg, ICRS)"), "0,0"),
-    (text("INPUT:SIZE", "Image size: one or two values (deg)"), "0.1"),
-    (text("INPUT:INTERSECT", "OVERLAPS, COVERS, ENCLOSED or CENTER"), "OVERLAPS"),
-    (
-        text(
-            "INPUT:FORMAT", "ALL or image/fits (FITS), GRAPHIC or image/png, image/jpeg, METADATA"
-        ),
-        "ALL",
-    ),
-    (text("INPUT:NAXIS", "Image size in pixels: n or n,m"), ""),
-    (text("INPUT:CDELT", "Pixel scale (deg)"), ""),
-    (text("INPUT:CRVAL", "Image centre if not POS: ra,dec (deg)"), ""),
-    (Field("INPUT:ROTANG", "double", "Rotation (deg)", unit="deg"), "0"),
-    (text("INPUT:PROJ", "Projection: TAN, SIN, ARC, STG, ZEA"), "TAN"),
-    (Field("INPUT:VERB", "int", "Verbosity 0-3"), "1"),
-)
 
 
 @blueprint.route("/query", methods=["GET", "POST"])
 def query() -> Response:
     """One virtual image per covering exposure solution."""
     svc = services()
-    parsed = sia1.parse(request_params(), svc.settings.cutout.default_scale_arcsec)
+    c = svc.settings.cutout
+    parsed = sia1.parse(request_params(), c.default_scale_arcsec, c.default_size)
     if parsed.metadata:
-        return table_response(sia1.FIELDS, [], params=INPUTS, field_ids=False)
+        inputs = [
+            (dataclasses.replace(p.field, name=f"INPUT:{p.name}"), _default(p.default))
+            for p in sia1.table(c.default_scale_arcsec, c.default_size).params
+        ]
+        return table_response(sia1.FIELDS, [], params=inputs, field_ids=False)
     rows, overflow = [], False
     if parsed.mime:
         svc.cutouts.check(CutoutRequest(parsed.grid))  # size limits, before searching
@@ -52,3 +41,10 @@ def query() -> Response:
         overflow=overflow,
         field_ids=False,
     )
+
+
+def _default(value: object) -> str:
+    """A default as a METADATA PARAM value (SIA 1.0 gives the defaults there)."""
+    if value is None:
+        return ""
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -22,7 +22,7 @@ def query() -> Response:
     vo = svc.settings.vo
     parsed = sia2.parse(params, vo.default_maxrec, vo.max_maxrec)
     base = base_url()
-    rows, overflow = [], False
+    rows, overflow = [], parsed.maxrec == 0  # DALI: MAXREC=0 always says OVERFLOW
     if parsed.maxrec > 0 and parsed.constant_match:
         limit = None if parsed.timeres else parsed.maxrec
         result = svc.catalog.search(dataclasses.replace(parsed.catalog, maxrec=limit))
@@ -31,7 +31,7 @@ def query() -> Response:
         rows = rows[: parsed.maxrec]
     descriptors = [
         soda.descriptor(f"{base}/soda/sync", "obs_publisher_did", svc.settings),
-        sia2.self_description(base, svc.settings.vo.max_maxrec),
+        sia2.self_description(base, vo.default_maxrec, vo.max_maxrec),
     ]
     return table_response(
         obscore.FIELDS,
@@ -39,4 +39,5 @@ def query() -> Response:
         overflow=overflow,
         infos=[("standardID", sia2.SIA2_QUERY)],
         descriptors=descriptors,
+        mimetype=parsed.response_format,
     )

@@ -17,7 +17,8 @@ PROBE_KEY = "plates/.availability-probe"
 
 
 def _capabilities(prefix: str) -> Response:
-    body = render_template("capabilities.xml", capabilities=capabilities(prefix), base=base_url())
+    caps = capabilities(prefix, services().settings)
+    body = render_template("capabilities.xml", capabilities=caps, base=base_url())
     return Response(body, mimetype=XML)
 
 

@@ -72,8 +72,9 @@ def test_pos_refusals_name_the_field_and_echo_the_input(text, message):
 def test_intervals():
     assert interval("TIME", "50000 +Inf") == (50000, math.inf)
     assert interval("TIME", "-Inf 3") == (-math.inf, 3)
+    assert interval("TIME", "24818.22") == (24818.22, 24818.22)  # one value: zero width
     for text, why in [
-        ("5", "need two numbers"),
+        ("5 6 7", "need one or two numbers"),
         ("5 a", "not a number"),
         ("5 3", "lower limit above upper"),
         ("NaN 3", "not a number"),

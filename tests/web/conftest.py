@@ -61,3 +61,21 @@ def live(vo_app) -> Iterator[str]:  # noqa: ANN001
     server.shutdown()
     server.server_close()
     thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def served(vo_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the app under gunicorn (2 workers, the production configuration) over
+    the session's ingested demo archive."""
+    from tests.servers import Gunicorn
+
+    var = tmp_path_factory.mktemp("gunicorn")
+    env = {
+        "PLATECUT_ARCHIVE_ROOT": vo_settings.archive.root,
+        "PLATECUT_CATALOG_SQLITE_PATH": str(vo_settings.catalog.sqlite_file()),
+        "PLATECUT_CACHE_DIR": str(var / "cache"),
+        "PLATECUT_CONFIG": "",
+    }
+    server = Gunicorn(env, log=var / "gunicorn.log")
+    yield server.url
+    server.stop()
