@@ -30,7 +30,7 @@ from scipy.ndimage import map_coordinates, spline_filter
 
 from service import __version__
 from service.catalog.records import CutoutSource
-from service.cutout.grid import PROJECTIONS, TargetGrid
+from service.cutout.grid import TargetGrid
 from service.cutout.mapping import Mapping, map_pixels
 from service.cutout.overlap import Overlap, plate_overlap
 from service.faults import UsageFault
@@ -67,6 +67,12 @@ class CutoutRequest:
     interpolation: str = "bilinear"
     native: bool = False
     trim: bool = False
+
+    def __post_init__(self) -> None:
+        if self.interpolation not in INTERPOLATIONS:
+            raise UsageFault(
+                f"interpolation {self.interpolation!r} is not one of {', '.join(INTERPOLATIONS)}"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,25 +157,14 @@ class CutoutEngine:
         self.reader.close()
 
     def check_request(self, request: CutoutRequest) -> None:
-        """Refuse requests beyond the limits or with unknown options (no I/O).
+        """Refuse requests beyond the limits (no I/O; the request and its grid vouch
+        for their own options and values).
 
         Raises
         ------
         UsageFault
         """
         grid = request.grid
-        if request.interpolation not in INTERPOLATIONS:
-            raise UsageFault(
-                f"interpolation {request.interpolation!r} is not one of {', '.join(INTERPOLATIONS)}"
-            )
-        if grid.projection not in PROJECTIONS:
-            raise UsageFault(
-                f"projection {grid.projection!r} is not one of {', '.join(PROJECTIONS)}"
-            )
-        if grid.nx < 1 or grid.ny < 1 or not grid.scale_arcsec > 0:
-            raise UsageFault("cutout size and pixel scale must be positive")
-        if not -90 <= grid.dec <= 90 or not math.isfinite(grid.ra):
-            raise UsageFault(f"position ({grid.ra}, {grid.dec}) is not on the sky")
         if grid.nx * grid.ny > self.limits.max_output_pixels:
             raise UsageFault(
                 f"cutout of {grid.nx} x {grid.ny} px exceeds the limit of "

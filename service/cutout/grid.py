@@ -8,6 +8,8 @@ import math
 import numpy as np
 from astropy.wcs import WCS
 
+from service.faults import UsageFault
+
 PROJECTIONS = ("TAN", "SIN", "ARC", "STG", "ZEA")
 
 
@@ -43,6 +45,17 @@ class TargetGrid:
     projection: str = "TAN"
     origin: tuple[int, int] = (0, 0)
     full: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        """A grid is on the sky, of positive size and scale, in a known projection."""
+        if self.projection not in PROJECTIONS:
+            raise UsageFault(
+                f"projection {self.projection!r} is not one of {', '.join(PROJECTIONS)}"
+            )
+        if self.nx < 1 or self.ny < 1 or not self.scale_arcsec > 0:
+            raise UsageFault("cutout size and pixel scale must be positive")
+        if not -90 <= self.dec <= 90 or not math.isfinite(self.ra):
+            raise UsageFault(f"position ({self.ra}, {self.dec}) is not on the sky")
 
     @property
     def shape(self) -> tuple[int, int]:
