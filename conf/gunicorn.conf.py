@@ -3,9 +3,12 @@
 Run: ``gunicorn -c conf/gunicorn.conf.py 'service:create_app()'``.
 """
 
+import os
+
 from service.settings import load_settings
 
-_server = load_settings().server
+_settings = load_settings()
+_server = _settings.server
 
 bind = _server.bind
 workers = _server.workers
@@ -21,3 +24,25 @@ limit_request_line = 0
 # No control socket: every gunicorn would share ~/.gunicorn/gunicorn.ctl, so two
 # Platecut servers on one host would manage each other's workers.
 control_socket_disable = True
+
+
+def on_starting(server) -> None:  # noqa: ANN001
+    """Start the local Dask cluster for jobs (unless stacks.scheduler names one); the
+    workers, forked after this, read its address from the environment."""
+    if _settings.stacks.scheduler:
+        return
+    from service.stacks import cluster
+
+    address, proc = cluster.start(_settings.stacks.local_workers)
+    os.environ["PLATECUT_STACKS_SCHEDULER"] = address
+    server.platecut_cluster = proc
+    server.log.info("local Dask cluster at %s", address)
+
+
+def on_exit(server) -> None:  # noqa: ANN001
+    """Stop the local Dask cluster."""
+    proc = getattr(server, "platecut_cluster", None)
+    if proc is not None:
+        from service.stacks import cluster
+
+        cluster.stop(proc)

@@ -24,6 +24,7 @@ from service.web import (
     sia1,
     sia2,
     soda,
+    soda_async,
     vosi,
 )
 
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask("service", template_folder=str(Path(TEMPLATES)), static_folder=None)
     app.config["PLATECUT_SETTINGS"] = settings
     context.init_app(app, settings)
-    for module in (landing, sia2, sia1, soda, datalink, files, vosi, registry):
+    for module in (landing, sia2, sia1, soda, soda_async, datalink, files, vosi, registry):
         app.register_blueprint(module.blueprint)
     errors.init_app(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.vo.max_request_bytes  # bodies: 413

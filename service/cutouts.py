@@ -54,6 +54,15 @@ class CutoutSpec:
     response_format: str = FITS
     preview: PreviewOptions = PreviewOptions()
 
+    def pinned(self) -> CutoutSpec:
+        """This specification with the size its region gives written out, so that its
+        grid is the same on every plate (a fixed size is never trimmed). Needs a region."""
+        assert self.circle is not None
+        side = max(1, math.ceil(2 * self.circle[2] * 3600.0 / self.scale_arcsec))
+        return dataclasses.replace(
+            self, width=self.width or self.height or side, height=self.height or self.width or side
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class Rendered:
@@ -101,16 +110,18 @@ class CutoutService:
             raise NotFoundFault(f"no exposure solution {obs_id!r} in the catalog")
         return source
 
-    def request_for(self, exposure: ExposureRecord, spec: CutoutSpec) -> CutoutRequest:
+    def request_for(self, exposure: ExposureRecord | None, spec: CutoutSpec) -> CutoutRequest:
         """The engine's request: the region sets the centre and, unless the client
-        fixed the size, the size (and then the cutout is trimmed to the plate)."""
+        fixed the size, the size (and then the cutout is trimmed to the plate); without
+        a region, the ``exposure``'s centre and ``default_size``."""
         if spec.circle is None:
+            assert exposure is not None
             ra, dec, side = exposure.ra, exposure.dec, self.default_size
+            nx, ny = spec.width or spec.height or side, spec.height or spec.width or side
         else:
-            ra, dec, radius = spec.circle
-            side = max(1, math.ceil(2 * radius * 3600.0 / spec.scale_arcsec))
-        nx = spec.width or spec.height or side
-        ny = spec.height or spec.width or side
+            ra, dec, _ = spec.circle
+            fixed = spec.pinned()
+            nx, ny = fixed.width, fixed.height
         grid = TargetGrid(
             ra % 360.0, dec, int(nx), int(ny), spec.scale_arcsec, spec.rotation_deg, spec.projection
         )

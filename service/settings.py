@@ -137,6 +137,31 @@ class ResultsSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class StackSettings:
+    """Asynchronous jobs (SODA async, UWS) and stacks: where they run, their limits."""
+
+    scheduler: str  # Dask scheduler address; empty: the local cluster `make serve` starts
+    local_workers: int  # worker processes of that local cluster; 0: one per core
+    results_dir: str  # job results on local disk (results.s3_url empty); "": beside the catalog
+    max_frames: int  # exposures in one stack or async job
+    max_sync_frames: int  # exposures in one synchronous stack
+    default_destruction_s: int  # a job is destroyed this long after its creation
+    max_execution_s: int  # default and largest executionduration of a job
+    max_wait_s: int  # longest blocking WAIT
+    stall_s: int  # a running job nobody reported on for this long is marked ERROR
+    max_jobs_listed: int  # rows of the job list (LAST may ask fewer)
+
+    def results_path(self, catalog_file: Path) -> Path:
+        """The results directory as an absolute path: by default beside the catalog's
+        SQLite file that keeps the jobs (``<catalog>.results``), so that servers sharing
+        a catalog share its jobs' results and no others."""
+        if not self.results_dir:
+            return catalog_file.with_name(catalog_file.name + ".results")
+        path = Path(self.results_dir)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@dataclasses.dataclass(frozen=True)
 class DemoSettings:
     """Shape of the demo archive generated when the archive root is absent."""
 
@@ -165,6 +190,7 @@ class Settings:
     cutout: CutoutSettings
     vo: VoSettings
     results: ResultsSettings
+    stacks: StackSettings
     demo: DemoSettings
     server: ServerSettings
 

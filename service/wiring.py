@@ -22,6 +22,8 @@ from service.settings import Settings
 from service.storage.base import ObjectStore
 from service.storage.factory import open_results, open_store
 from service.storage.s3 import S3Store
+from service.uws.results import LocalResults, ResultStore, S3Results
+from service.uws.store import DynamoJobStore, JobStore, SqliteJobStore
 
 
 def read_options(settings: Settings) -> ReadOptions:
@@ -97,15 +99,72 @@ class Services:
         with self._lock:
             return CutoutService(self.catalog, self.engine, self.settings.cutout.default_size)
 
+    @cached_property
+    def jobs(self) -> JobStore:
+        """UWS jobs: beside the catalog (its SQLite file or its DynamoDB table)."""
+        c = self.settings.catalog
+        with self._lock:
+            if c.backend == "dynamodb":
+                return DynamoJobStore(c.dynamodb_table, c.dynamodb_endpoint_url, c.dynamodb_region)
+            return SqliteJobStore(c.sqlite_file())
+
+    @cached_property
+    def job_results(self) -> ResultStore:
+        """Job results: the results bucket when configured, else a local directory."""
+        with self._lock:
+            if self.results is not None:
+                return S3Results(self.results, self.settings.results.url_expiry_s)
+            return LocalResults(
+                self.settings.stacks.results_path(self.settings.catalog.sqlite_file())
+            )
+
+    @cached_property
+    def job_service(self):  # noqa: ANN201 - service.stacks.jobs.JobService
+        """UWS jobs and stacks."""
+        from service.stacks.jobs import JobService
+
+        with self._lock:
+            return JobService(self)
+
+    @cached_property
+    def dask(self):  # noqa: ANN201 - distributed.Client, imported only when jobs run
+        """A client of the Dask scheduler (``stacks.scheduler``).
+
+        Raises
+        ------
+        TransientFault
+            If no scheduler is configured or it cannot be reached.
+        """
+        from distributed import Client
+
+        from service.faults import TransientFault
+
+        address = self.settings.stacks.scheduler
+        if not address:
+            raise TransientFault(
+                "no Dask scheduler: stacks.scheduler is empty and no local cluster runs "
+                "(`make serve` starts one; elsewhere set PLATECUT_STACKS_SCHEDULER)"
+            )
+        with self._lock:
+            try:
+                return Client(address, timeout=10, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise TransientFault(f"the Dask scheduler {address} cannot be reached") from exc
+
     def close(self) -> None:
         """Close what was opened (the engine's reader closes the store)."""
         opened = self.__dict__
         engine = opened.pop("engine", None)
         opened.pop("cutouts", None)
+        opened.pop("job_results", None)
+        opened.pop("job_service", None)
+        client = opened.pop("dask", None)
+        if client is not None:
+            client.close()
         if engine is not None:
             engine.close()
             opened.pop("store", None)
-        for name in ("catalog", "store", "results"):
+        for name in ("catalog", "store", "results", "jobs"):
             part = opened.pop(name, None)
             if part is not None:
                 part.close()

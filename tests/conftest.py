@@ -9,6 +9,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from service.catalog.ingest import ingest
+from service.catalog.sqlite import SqliteCatalog
 from service.demo.generate import generate_archive
 from service.settings import Settings, load_settings
 from service.storage.base import ObjectStore, RetryPolicy
@@ -41,6 +43,26 @@ def settings(demo_archive: Path, tmp_path: Path) -> Settings:
             "cache": {"dir": str(tmp_path / "cache")},
         },
     )
+
+
+@pytest.fixture(scope="session")
+def vo_settings(demo_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings over the demo archive, its catalog ingested once."""
+    var = tmp_path_factory.mktemp("vo")
+    settings = load_settings(
+        env={},
+        overrides={
+            "archive": {"root": str(demo_archive)},
+            "catalog": {"sqlite_path": str(var / "catalog.sqlite")},
+            "cache": {"dir": str(var / "cache"), "poison_holes": True},
+            "vo": {"default_maxrec": 50, "max_maxrec": 200},
+        },
+    )
+    catalog = SqliteCatalog(settings.catalog.sqlite_file())
+    catalog.create()
+    ingest(LocalStore(demo_archive), catalog, settings.service, workers=2, progress=None)
+    catalog.close()
+    return settings
 
 
 @pytest.fixture(scope="session")

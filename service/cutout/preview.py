@@ -40,6 +40,8 @@ class PreviewOptions:
         Dark stars on a light sky (the look of the original negative plate).
     annotate
         Draw the scale bar and the north/east indicator when the image is big enough.
+    gamma
+        Applied last: grey ** (1 / gamma) (DASCH's displays use 2.2).
     """
 
     limits: str = "zscale"
@@ -48,6 +50,14 @@ class PreviewOptions:
     stretch: str = "linear"
     invert: bool = False
     annotate: bool = True
+    gamma: float = 1.0
+
+
+#: DASCH's grayscale convention: clip 2 % at the bottom and 1 % at the top, invert, gamma 2.2
+DASCH = PreviewOptions(
+    limits="percentile", low=2.0, high=99.0, invert=True, gamma=2.2, annotate=False
+)
+STYLES = ("platecut", "dasch")
 
 
 def limits(data: np.ndarray, options: PreviewOptions) -> tuple[float, float]:
@@ -105,19 +115,27 @@ def _annotate(image: Image.Image, wcs: WCS | None) -> None:
         draw.text((ex + 2 * dx / norm - 3, ey - 2 * dy / norm - 5), name, fill=INK)
 
 
-def render(data: np.ndarray, wcs: WCS | None, options: PreviewOptions, mime: str) -> bytes:
-    """The cutout as PNG or JPEG bytes, north up as stored (FITS row 0 at the bottom)."""
-    if mime not in FORMATS:
-        raise UsageFault(f"Field RESPONSEFORMAT: Invalid value {mime!r}")
+def picture(data: np.ndarray, wcs: WCS | None, options: PreviewOptions) -> Image.Image:
+    """The cutout as an RGB image, north up as stored (FITS row 0 at the bottom)."""
     vmin, vmax = limits(data, options)
     grey = stretch(data, vmin, vmax, options.stretch)
     if options.invert:
         grey = 1.0 - grey
+    if options.gamma != 1.0:
+        grey = grey ** (1.0 / options.gamma)
     rgb = np.repeat((np.nan_to_num(grey) * 255 + 0.5).astype(np.uint8)[..., None], 3, axis=-1)
     rgb[~np.isfinite(np.asarray(data, float))] = OFF_PLATE
     image = Image.fromarray(np.ascontiguousarray(rgb[::-1]), "RGB")
     if options.annotate:
         _annotate(image, wcs)
+    return image
+
+
+def render(data: np.ndarray, wcs: WCS | None, options: PreviewOptions, mime: str) -> bytes:
+    """The cutout as PNG or JPEG bytes, north up as stored (FITS row 0 at the bottom)."""
+    if mime not in FORMATS:
+        raise UsageFault(f"Field RESPONSEFORMAT: Invalid value {mime!r}")
+    image = picture(data, wcs, options)
     buffer = io.BytesIO()
     image.save(buffer, FORMATS[mime], **({"quality": 90} if mime == "image/jpeg" else {}))
     return buffer.getvalue()

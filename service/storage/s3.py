@@ -126,6 +126,11 @@ class S3Store:
 
         with_retries(self._attempt(key, put), self.policy, stats, f"PUT {self.identity}/{key}")
 
+    def delete_prefix(self, prefix: str) -> None:
+        """Delete every object under ``prefix`` (results of a destroyed job)."""
+        for key in self.list(prefix):
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
     def presigned_url(self, key: str, expires_s: int) -> str:
         """A URL anyone can GET the object with until it expires (signed locally)."""
         return self.client.generate_presigned_url(

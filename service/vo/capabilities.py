@@ -67,6 +67,15 @@ SERVICES: dict[str, tuple[Capability, ...]] = {
             table="soda-sync",
             result="application/fits",
         ),
+        Capability(
+            "ivo://ivoa.net/std/SODA#async-1.0",
+            "/soda/async",
+            "SODA async cutouts (UWS 1.1): any number of IDs and regions, or a stack of every "
+            "exposure of a position",
+            version="1.0",
+            table="soda-async",
+            result="application/xml",
+        ),
     ),
     "/datalink": (
         Capability(
@@ -89,6 +98,7 @@ def tables(settings: Settings) -> dict[str, ParamTable]:
         sia2.table(vo.default_maxrec, vo.max_maxrec),
         sia1.table(c.default_scale_arcsec, c.default_size),
         soda.table(settings),
+        soda.table(settings, several=True),
         datalink.table(vo.max_ids),
     )
     return {t.protocol: t for t in made}

@@ -49,8 +49,14 @@ class Params:
 
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
         self._values: dict[str, list[str]] = {}
+        self._pairs: list[tuple[str, str]] = []
         for name, value in pairs:
             self._values.setdefault(name.upper(), []).append(value)
+            self._pairs.append((name.upper(), value))
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (NAME, value) as received, names in upper case."""
+        return list(self._pairs)
 
     def __contains__(self, name: str) -> bool:
         return name.upper() in self._values

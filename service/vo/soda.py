@@ -21,7 +21,7 @@ from service.catalog.geometry import Circle, Polygon, Range, Region, angle, rade
 from service.catalog.records import ExposureRecord
 from service.cutout.engine import INTERPOLATIONS
 from service.cutout.grid import PROJECTIONS
-from service.cutout.preview import LIMITS, STRETCHES, PreviewOptions
+from service.cutout.preview import DASCH, LIMITS, STRETCHES, STYLES, PreviewOptions
 from service.cutouts import FITS, CutoutSpec
 from service.faults import MultiValuedParamNotSupported, NotFoundFault, UsageFault
 from service.settings import Settings
@@ -31,7 +31,40 @@ from service.vo.params import Params, shown
 SODA_SYNC = "ivo://ivoa.net/std/SODA#sync-1.0"
 SODA_ASYNC = "ivo://ivoa.net/std/SODA#async-1.0"
 MEDIA = (FITS, "image/fits", "image/png", "image/jpeg")
+MEDIA_ALIASES = {"fits": FITS, "png": "image/png", "jpeg": "image/jpeg"}
 REGIONS = ("POS", "CIRCLE", "POLYGON")
+#: a stack's products (async or /soda/stack without ID), as RESPONSEFORMAT names them
+STACK_MEDIA = (FITS, "image/fits", "application/x-fits-cube", "application/zip", "image/png",
+               "application/pdf", "image/apng", "image/webp", "application/json")  # fmt: skip
+STACK_ALIASES = {"fits": FITS, "cube": "application/x-fits-cube", "zip": "application/zip",
+                 "png": "image/png", "pdf": "application/pdf", "apng": "image/apng",
+                 "webp": "image/webp", "json": "application/json"}  # fmt: skip
+#: SIA 2.0 constraints a stack takes (its position is SODA's region; ID makes cutouts)
+STACK_FILTERS = ("TIME", "COLLECTION", "FACILITY", "EXPTIME", "SPATRES", "FOV", "BAND",
+                 "CALIB", "DPTYPE", "INSTRUMENT", "TIMERES", "POL", "TARGET", "SPECRP",
+                 "FORMAT")  # fmt: skip
+
+
+def _response_format(several: bool) -> Param:
+    if not several:
+        return Param("RESPONSEFORMAT", "keyword", "Format of the cutout", default=FITS,
+                     options=MEDIA, aliases=MEDIA_ALIASES)  # fmt: skip
+    return Param(
+        "RESPONSEFORMAT", "keyword", "Format of each cutout (with ID: "
+        f"{', '.join(MEDIA)}) or of the stack (without ID)", default=FITS,
+        options=tuple(dict.fromkeys(MEDIA + STACK_MEDIA)), aliases=STACK_ALIASES,
+    )  # fmt: skip
+
+
+def _stack_filters() -> tuple[Param, ...]:
+    """SIA 2.0's constraints, as a stack (async, no ID) takes them."""
+    from service.vo import sia2
+
+    return tuple(
+        dataclasses.replace(p, description=f"Stack (no ID): {p.description}", std=False)
+        for p in sia2.table(1, 1).params
+        if p.name in STACK_FILTERS
+    )
 
 
 def table(settings: Settings, several: bool = False) -> ParamTable:
@@ -63,8 +96,7 @@ def table(settings: Settings, several: bool = False) -> ParamTable:
                   options=tuple(INTERPOLATIONS), std=False),
             Param("NATIVE", "boolean", "Original pixels in the bounding box, no resampling",
                   default=False, std=False),
-            Param("RESPONSEFORMAT", "keyword", "Format of the cutout", default=FITS,
-                  options=MEDIA, aliases={"fits": FITS, "png": "image/png", "jpeg": "image/jpeg"}),
+            _response_format(several),
             Param("LIMITS", "keyword", "PNG/JPEG display limits", default="zscale",
                   options=LIMITS, std=False),
             Param("LOW", "real", "Lower percentile (LIMITS=percentile)", default=0.5, low=0.0,
@@ -77,6 +109,12 @@ def table(settings: Settings, several: bool = False) -> ParamTable:
                   std=False),
             Param("ANNOTATE", "boolean", "PNG/JPEG: scale bar and north/east arrows",
                   default=True, std=False),
+            Param("GAMMA", "real", "PNG/JPEG: gamma applied last", default=1.0, low=0.1,
+                  high=10.0, std=False),
+            Param("STYLE", "keyword", "PNG/JPEG preset: dasch is DASCH's grayscale (clip 2 % "
+                  "/ 1 %, inverted, gamma 2.2; overrides LIMITS, LOW, HIGH, INVERT, GAMMA)",
+                  default="platecut", options=STYLES, std=False),
+            *(_stack_filters() if several else ()),
         ),
     )  # fmt: skip
 
@@ -171,7 +209,10 @@ def parse(params: Params, settings: Settings, several: bool = False) -> SodaRequ
         stretch=v["STRETCH"][0],
         invert=v["INVERT"][0],
         annotate=v["ANNOTATE"][0],
+        gamma=v["GAMMA"][0],
     )
+    if v["STYLE"][0] == "dasch":
+        preview = dataclasses.replace(DASCH, stretch=preview.stretch, annotate=preview.annotate)
     width, height = (v[n][0] if v[n] else None for n in ("WIDTH", "HEIGHT"))
     specs = tuple(
         CutoutSpec(

@@ -38,7 +38,10 @@ def links() -> Response:
         rows += datalink.rows(identifier, exposure, base, preview)
         found.append(exposure)
     one = found[0] if len(found) == 1 and len(ids) == 1 else None
-    descriptors = [soda.descriptor(f"{base}/soda/sync", "ID", svc.settings, one)]
+    descriptors = [
+        soda.descriptor(f"{base}/soda/sync", "ID", svc.settings, one),
+        soda.descriptor(f"{base}/soda/async", "ID", svc.settings, one, several=True),
+    ]
     return table_response(
         datalink.FIELDS,
         rows,

@@ -31,6 +31,7 @@ def query() -> Response:
         rows = rows[: parsed.maxrec]
     descriptors = [
         soda.descriptor(f"{base}/soda/sync", "obs_publisher_did", svc.settings),
+        soda.descriptor(f"{base}/soda/async", "obs_publisher_did", svc.settings, several=True),
         sia2.self_description(base, vo.default_maxrec, vo.max_maxrec),
     ]
     return table_response(

@@ -26,3 +26,19 @@ def sync() -> Response:
             "Content-Disposition": rendered.disposition,
         },
     )
+
+
+@blueprint.route("/stack", methods=["GET", "POST"])
+def stack() -> Response:
+    """A small stack at once (at most ``stacks.max_sync_frames`` exposures): every
+    exposure covering the region's centre, on one grid, in the RESPONSEFORMAT asked for."""
+    body, mime, name = services().job_service.sync_stack(request_params())
+    kind = "inline" if mime.startswith("image/") else "attachment"
+    return Response(
+        body,
+        mimetype=mime,
+        headers={
+            "Content-Length": str(len(body)),
+            "Content-Disposition": f'{kind}; filename="stack-{name}"',
+        },
+    )

@@ -5,36 +5,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from service import create_app
-from service.catalog.ingest import ingest
-from service.catalog.sqlite import SqliteCatalog
-from service.settings import Settings, load_settings
-from service.storage.local import LocalStore
-
-
-@pytest.fixture(scope="session")
-def vo_settings(demo_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings over the demo archive, its catalog ingested once."""
-    var = tmp_path_factory.mktemp("vo")
-    settings = load_settings(
-        env={},
-        overrides={
-            "archive": {"root": str(demo_archive)},
-            "catalog": {"sqlite_path": str(var / "catalog.sqlite")},
-            "cache": {"dir": str(var / "cache"), "poison_holes": True},
-            "vo": {"default_maxrec": 50, "max_maxrec": 200},
-        },
-    )
-    catalog = SqliteCatalog(settings.catalog.sqlite_file())
-    catalog.create()
-    ingest(LocalStore(demo_archive), catalog, settings.service, workers=2, progress=None)
-    catalog.close()
-    return settings
+from service.settings import Settings
 
 
 @pytest.fixture(scope="session")

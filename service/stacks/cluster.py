@@ -1,0 +1,81 @@
+"""The local Dask cluster of ``make serve`` (the embedded default): a process of its own,
+started by gunicorn's master before its workers and stopped with it, on a free port of
+127.0.0.1, so that two servers on one host never share a cluster.
+
+Run: ``python -m service.stacks.cluster --workers N --address-file F`` (it writes the
+scheduler's address to F, then runs until SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def serve(workers: int, address_file: Path) -> None:
+    """Run a LocalCluster of worker processes until SIGTERM."""
+    from distributed import LocalCluster
+
+    scratch = tempfile.mkdtemp(prefix="platecut-dask-")
+    cluster = LocalCluster(
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        scheduler_port=0,
+        dashboard_address=None,
+        local_directory=scratch,
+    )
+    tmp = address_file.with_name(address_file.name + ".tmp")
+    tmp.write_text(cluster.scheduler_address)
+    os.replace(tmp, address_file)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    cluster.close()
+
+
+def start(workers: int, timeout_s: float = 120.0) -> tuple[str, subprocess.Popen]:
+    """Start the cluster process; return its scheduler's address and the process."""
+    folder = Path(tempfile.mkdtemp(prefix="platecut-cluster-"))
+    address_file = folder / "scheduler"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service.stacks.cluster", "--workers", str(workers),
+         "--address-file", str(address_file)],
+    )  # fmt: skip
+    deadline = time.monotonic() + timeout_s
+    while not address_file.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("the local Dask cluster did not start")
+        time.sleep(0.2)
+    return address_file.read_text().strip(), proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the cluster process (and its workers)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--address-file", type=Path, required=True)
+    args = parser.parse_args()
+    serve(args.workers, args.address_file)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,337 @@
+"""A stack's products, made from its stored frames: the index (one row per exposure,
+failed ones included), a multi-extension FITS file, a FITS cube with a time table, a zip
+of per-exposure FITS files, a contact sheet (PNG or PDF) and an animated blink (APNG or
+WebP). Products are made on first request by whichever worker gets it, and kept with
+the job's results."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import zipfile
+from typing import Any
+
+import numpy as np
+from astropy.io import fits
+from PIL import Image, ImageDraw
+
+from service.catalog.geometry import angle, unit
+from service.catalog.query import ExposureQuery
+from service.catalog.records import ExposureRecord
+from service.faults import NotFoundFault
+from service.stacks.plan import STACK_FORMATS, spec_from_dict
+from service.uws.model import STACK, Job
+
+PRODUCTS = {
+    "stack.fits": "application/fits",
+    "cube.fits": "application/fits",
+    "frames.zip": "application/zip",
+    "sheet.png": "image/png",
+    "sheet.pdf": "application/pdf",
+    "blink.png": "image/apng",
+    "blink.webp": "image/webp",
+    "index.json": "application/json",
+}
+SHEET_COLUMNS = 6
+_CELESTIAL = (
+    "CTYPE",
+    "CRVAL",
+    "CRPIX",
+    "CDELT",
+    "CUNIT",
+    "CD1_",
+    "CD2_",
+    "PC1_",
+    "PC2_",
+    "RADESYS",
+)
+LABEL = (255, 200, 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexRow:
+    """One exposure of a stack, as the index table lists it."""
+
+    frame: int
+    obs_id: str
+    publisher_did: str
+    date_obs: str
+    mjd: float
+    exptime_s: float
+    series: str
+    telescope: str
+    solnum: int
+    centre_distance_deg: float
+    edge_distance_deg: float
+    nan_fraction: float
+    status: str
+    message: str
+    fits: str
+    png: str
+
+
+def _edge_distance(record: ExposureRecord, ra: float, dec: float) -> float:
+    """Distance (deg) from the position to the footprint's edge, positive inside."""
+    p = unit(ra, dec)
+    v = record.footprint_vectors()
+    w = np.roll(v, -1, axis=0)
+    n = np.cross(v, w)
+    n /= np.linalg.norm(n, axis=1, keepdims=True)
+    inside = bool((n @ p >= 0).all())
+    offset = float(np.degrees(np.min(np.abs(np.arcsin(np.clip(n @ p, -1, 1))))))
+    return offset if inside else -offset
+
+
+def index_rows(services: Any, job: Job) -> list[IndexRow]:  # noqa: ANN401
+    """The index of a stack, in frame (date) order."""
+    ids = [f.obs_id for f in job.frames]
+    found = services.catalog.search(ExposureQuery(ids=tuple(ids))).rows if ids else []
+    records = {r.obs_id: r for r in found}
+    ra, dec = job.position or (0.0, 0.0)
+    rows = []
+    for i, frame in enumerate(job.frames):
+        record = records.get(frame.obs_id)
+        outcome = job.outcomes.get(i)
+        status = outcome.status if outcome else "pending"
+        names = outcome.results if outcome else ()
+        if record is None:
+            rows.append(
+                IndexRow(
+                    i + 1,
+                    frame.obs_id,
+                    "",
+                    "",
+                    math.nan,
+                    math.nan,
+                    "",
+                    "",
+                    -1,
+                    math.nan,
+                    math.nan,
+                    1.0,
+                    "error",
+                    "not in the catalog",
+                    "",
+                    "",
+                )
+            )
+            continue
+        centre = float(np.degrees(angle(unit(record.ra, record.dec), unit(ra, dec))))
+        rows.append(
+            IndexRow(
+                i + 1,
+                record.obs_id,
+                record.publisher_did,
+                record.date_obs,
+                record.t_min,
+                record.exptime_s,
+                record.series,
+                record.telescope,
+                record.solnum,
+                centre,
+                _edge_distance(record, ra, dec),
+                outcome.nan_fraction if outcome else 1.0,
+                status,
+                outcome.message if outcome else "",
+                next((n for n in names if n.endswith(".fits")), ""),
+                next((n for n in names if n.endswith(".png")), ""),
+            )
+        )
+    return rows
+
+
+def write_index(services: Any, job: Job) -> None:  # noqa: ANN401
+    """index.json: the frames and the products, for the web page's blink view."""
+    spec = spec_from_dict(job.specs[0])
+    body = {
+        "job": job.job_id,
+        "position": job.position,
+        "grid": {"width": spec.width, "height": spec.height, "scale_arcsec": spec.scale_arcsec},
+        "frames": [_json_row(r) for r in index_rows(services, job)],
+        "products": {name: mime for name, mime in PRODUCTS.items()},
+    }
+    text = json.dumps(body, allow_nan=False, indent=1)
+    services.job_results.put(job.job_id, "index.json", text.encode(), "application/json")
+
+
+def _json_row(row: IndexRow) -> dict[str, Any]:
+    """A row for JSON: NaN (unknown) as null."""
+    values = dataclasses.asdict(row)
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in values.items()}
+
+
+def _frames(services: Any, job: Job) -> list[tuple[IndexRow, fits.HDUList | None]]:  # noqa: ANN401
+    out = []
+    for row in index_rows(services, job):
+        hdul = None
+        if row.status == "ok" and row.fits:
+            hdul = fits.open(io.BytesIO(services.job_results.get(job.job_id, row.fits)))
+        out.append((row, hdul))
+    return out
+
+
+def _index_hdu(rows: list[IndexRow], name: str = "INDEX") -> fits.BinTableHDU:
+    columns = []
+    for field in dataclasses.fields(IndexRow):
+        values = [getattr(r, field.name) for r in rows]
+        if field.type in ("int",):
+            columns.append(fits.Column(field.name.upper(), "J", array=np.array(values, np.int32)))
+        elif field.type in ("float",):
+            columns.append(fits.Column(field.name.upper(), "D", array=np.array(values, float)))
+        else:
+            width = max([len(str(v)) for v in values] + [1])
+            columns.append(fits.Column(field.name.upper(), f"{width}A", array=np.array(values)))
+    return fits.BinTableHDU.from_columns(columns, name=name)
+
+
+def _primary(job: Job, count: int) -> fits.PrimaryHDU:
+    header = fits.Header()
+    ra, dec = job.position or (math.nan, math.nan)
+    header["ORIGIN"] = ("Platecut", "software")
+    header["STACKJOB"] = (job.job_id, "UWS job")
+    header["STACKRA"] = (ra, "[deg] position of the stack")
+    header["STACKDEC"] = (dec, "[deg] position of the stack")
+    header["NFRAMES"] = (count, "exposures in the stack")
+    return fits.PrimaryHDU(header=header)
+
+
+def multi_extension(services: Any, job: Job) -> bytes:  # noqa: ANN401
+    """One image HDU per exposure (EXTNAME its obs_id), then the INDEX table."""
+    frames = _frames(services, job)
+    hdus: list[fits.hdu.base.ExtensionHDU] = []
+    for row, hdul in frames:
+        if hdul is not None:
+            hdus.append(fits.ImageHDU(hdul[0].data, hdul[0].header, name=row.obs_id[:68]))
+    listing = fits.HDUList([_primary(job, len(frames)), *hdus, _index_hdu([r for r, _ in frames])])
+    buffer = io.BytesIO()
+    listing.writeto(buffer, output_verify="fix")
+    return buffer.getvalue()
+
+
+def cube(services: Any, job: Job) -> bytes:  # noqa: ANN401
+    """A 3-D image (frame, y, x) on the common grid (NaN planes for failed frames),
+    with the TIMES table of the frames."""
+    frames = _frames(services, job)
+    spec = spec_from_dict(job.specs[0])
+    planes = np.full((len(frames), spec.height, spec.width), np.nan, np.float32)
+    header = fits.Header()
+    header["WCSAXES"] = 3  # before every other WCS card (fitsverify)
+    for k, (_, hdul) in enumerate(frames):
+        if hdul is not None:
+            data = hdul[0].data
+            if data.shape == planes.shape[1:]:
+                planes[k] = data
+                if "CTYPE1" not in header:
+                    for card in hdul[0].header.cards:
+                        if card.keyword.startswith(_CELESTIAL) and card.keyword != "WCSAXES":
+                            header[card.keyword] = (card.value, card.comment)
+    primary = fits.PrimaryHDU(planes, header)
+    primary.header["CTYPE3"] = ("FRAME", "frame number (date order): see TIMES")
+    primary.header["CRPIX3"], primary.header["CRVAL3"] = 1.0, 1.0
+    step = "CD3_3" if any(k.startswith("CD1_") for k in header) else "CDELT3"
+    primary.header[step] = 1.0
+    primary.header["STACKJOB"] = (job.job_id, "UWS job")
+    buffer = io.BytesIO()
+    fits.HDUList([primary, _index_hdu([r for r, _ in frames], "TIMES")]).writeto(
+        buffer, output_verify="fix"
+    )
+    return buffer.getvalue()
+
+
+def zip_of_frames(services: Any, job: Job) -> bytes:  # noqa: ANN401
+    rows = index_rows(services, job)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        lines = [",".join(f.name for f in dataclasses.fields(IndexRow))]
+        for row in rows:
+            values = [str(getattr(row, f.name)).replace(",", ";") for f in dataclasses.fields(row)]
+            lines.append(",".join(values))
+            if row.status == "ok" and row.fits:
+                name = f"{row.frame:04d}_{row.obs_id}_{row.date_obs[:10]}.fits"
+                archive.writestr(name, services.job_results.get(job.job_id, row.fits))
+        archive.writestr("index.csv", "\n".join(lines) + "\n")
+    return buffer.getvalue()
+
+
+def _tile(services: Any, job: Job, row: IndexRow, size: tuple[int, int]) -> Image.Image:  # noqa: ANN401
+    """A frame's preview with its date under it (a grey frame for a failed exposure)."""
+    width, height = size
+    tile = Image.new("RGB", (width, height + 16), (20, 20, 20))
+    if row.status == "ok" and row.png:
+        image = Image.open(io.BytesIO(services.job_results.get(job.job_id, row.png)))
+        tile.paste(image.convert("RGB").resize((width, height)), (0, 0))
+    else:
+        ImageDraw.Draw(tile).text((4, height // 2), row.status, fill=LABEL)
+    ImageDraw.Draw(tile).text((3, height + 2), f"{row.date_obs[:10]} {row.obs_id}", fill=LABEL)
+    return tile
+
+
+def _tile_size(job: Job) -> tuple[int, int]:
+    spec = spec_from_dict(job.specs[0])
+    scale = min(1.0, 200.0 / max(spec.width, spec.height))
+    return max(16, round(spec.width * scale)), max(16, round(spec.height * scale))
+
+
+def contact_sheet(services: Any, job: Job, kind: str) -> bytes:  # noqa: ANN401
+    """Every frame on a grid of SHEET_COLUMNS, dates under them (PNG or PDF)."""
+    rows = index_rows(services, job)
+    size = _tile_size(job)
+    columns = max(1, min(SHEET_COLUMNS, len(rows)))
+    lines = max(1, math.ceil(len(rows) / columns))
+    sheet = Image.new("RGB", (columns * (size[0] + 4), lines * (size[1] + 20)), (0, 0, 0))
+    for k, row in enumerate(rows):
+        x, y = (k % columns) * (size[0] + 4), (k // columns) * (size[1] + 20)
+        sheet.paste(_tile(services, job, row, size), (x, y))
+    buffer = io.BytesIO()
+    sheet.save(buffer, "PDF" if kind == "pdf" else "PNG")
+    return buffer.getvalue()
+
+
+def blink(services: Any, job: Job, kind: str) -> bytes:  # noqa: ANN401
+    """An animation of the frames in date order (APNG or WebP), half a second each."""
+    rows = [r for r in index_rows(services, job) if r.status == "ok"] or index_rows(services, job)
+    size = _tile_size(job)
+    tiles = [_tile(services, job, row, size) for row in rows]
+    buffer = io.BytesIO()
+    if not tiles:
+        tiles = [Image.new("RGB", size)]
+    fmt = "WEBP" if kind == "webp" else "PNG"
+    tiles[0].save(buffer, fmt, save_all=True, append_images=tiles[1:], duration=500, loop=0)
+    return buffer.getvalue()
+
+
+MAKERS = {
+    "stack.fits": multi_extension,
+    "cube.fits": cube,
+    "frames.zip": zip_of_frames,
+    "sheet.png": lambda s, j: contact_sheet(s, j, "png"),
+    "sheet.pdf": lambda s, j: contact_sheet(s, j, "pdf"),
+    "blink.png": lambda s, j: blink(s, j, "png"),
+    "blink.webp": lambda s, j: blink(s, j, "webp"),
+}
+
+
+def product(services: Any, job: Job, name: str) -> bytes:  # noqa: ANN401
+    """A stack's product, made now if no worker made it yet.
+
+    Raises
+    ------
+    NotFoundFault
+        For a name that is no product of this job.
+    """
+    if job.kind != STACK or name not in PRODUCTS:
+        raise NotFoundFault(f"job {job.job_id} has no result {name[:60]!r}")
+    store = services.job_results
+    if not store.exists(job.job_id, name):
+        if name == "index.json":
+            write_index(services, job)
+        else:
+            store.put(job.job_id, name, MAKERS[name](services, job), PRODUCTS[name])
+    return store.get(job.job_id, name)
+
+
+def main_product(job: Job) -> str:
+    """The product RESPONSEFORMAT asked for."""
+    return STACK_FORMATS.get(job.response_format, "stack.fits")

@@ -1,0 +1,63 @@
+"""A Dask cluster of its own (the project's local-cluster process, 2 workers on
+127.0.0.1) and the services of the session's served demo archive using it."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.settings import Settings
+from service.stacks import cluster
+from service.stacks.jobs import JobService
+from service.uws.model import FINAL, Job
+from service.wiring import Services
+
+
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[tuple[str, int]]:
+    """(scheduler address, pid of the cluster process) of a 2-worker local cluster."""
+    address, proc = cluster.start(2)
+    yield address, proc.pid
+    cluster.stop(proc)
+
+
+def with_scheduler(settings: Settings, address: str, **stacks: object) -> Settings:
+    """``settings`` sending jobs to ``address`` (and other stacks.* values)."""
+    changed = dataclasses.replace(settings.stacks, scheduler=address, **stacks)
+    return dataclasses.replace(settings, stacks=changed)
+
+
+@pytest.fixture(scope="session")
+def stack_settings(vo_settings: Settings, dask_cluster: tuple[str, int]) -> Settings:
+    """The served demo archive, jobs on the test cluster, stalls noticed after 15 s."""
+    return with_scheduler(vo_settings, dask_cluster[0], stall_s=15)
+
+
+@pytest.fixture(scope="session")
+def stack_services(stack_settings: Settings) -> Iterator[Services]:
+    services = Services(stack_settings)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def jobs(stack_services: Services) -> JobService:
+    return stack_services.job_service
+
+
+def wait_final(jobs: JobService, job_id: str, timeout_s: float = 180.0) -> Job:
+    """The job once it is COMPLETED, ERROR or ABORTED (fails past ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = jobs.get(job_id, wait=5)
+        if job.phase in FINAL:
+            return job
+    raise AssertionError(f"job {job_id} still {jobs.get(job_id).phase} after {timeout_s} s")
+
+
+def results_dir(services: Services, job_id: str) -> Path:
+    return services.settings.stacks.results_path(services.settings.catalog.sqlite_file()) / job_id
