@@ -328,12 +328,17 @@ class Gunicorn:
                 time.sleep(0.2)
 
     def worker_pids(self) -> list[int]:
-        """The worker processes (children of the master)."""
-        import os
-
+        """The web worker processes (children of the master but its Dask cluster)."""
         children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        text = children.read_text() if children.exists() else ""
-        return [int(p) for p in text.split() if os.path.exists(f"/proc/{p}")]
+        pids = []
+        for pid in (children.read_text() if children.exists() else "").split():
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue  # gone
+            if b"service.stacks.cluster" not in command:
+                pids.append(int(pid))
+        return pids
 
     def stop(self) -> None:
         """Stop gunicorn and its workers."""

@@ -17,6 +17,8 @@ SCHEMAS = {
     "http://www.ivoa.net/xml/VODataService/v1.1": "VODataService-v1.1.xsd",
     "http://www.ivoa.net/xml/STC/stc-v1.30.xsd": "stc-v1.30.xsd",
     "http://www.ivoa.net/xml/RegistryInterface/v1.0": SHIM.name,
+    "http://www.ivoa.net/xml/UWS/v1.0": "UWS-v1.1.xsd",
+    "http://www.w3.org/1999/xlink": "xlink.xsd",
 }
 
 

@@ -265,7 +265,8 @@ class JobService:
 
     # -- synchronous stacks -----------------------------------------------------------------
     def sync_stack(self, params: Params) -> tuple[bytes, str, str]:
-        """A small stack made in this process: (bytes, media type, file name).
+        """A small stack made in this process: (bytes, the media type asked for, file
+        name).
 
         Raises
         ------
@@ -288,7 +289,7 @@ class JobService:
                 raise TransientFault(f"the stack did not complete: {done.error or done.phase}")
             name = outputs.main_product(done)
             body = outputs.product(self.services, done, name)
-            return body, outputs.PRODUCTS[name], name
+            return body, done.response_format, name  # the media type asked for (DALI)
         finally:
             self.destroy(job.job_id)
 

@@ -14,7 +14,18 @@ from service.settings import Settings
 from service.stacks import cluster
 from service.stacks.jobs import JobService
 from service.uws.model import FINAL, Job
+from service.vo.params import Params
 from service.wiring import Services
+
+RA, DEC, RADIUS = 0.2, 12.0, 0.03
+
+
+def params(**values: object) -> Params:
+    pairs = []
+    for name, value in values.items():
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((name, str(item)))
+    return Params(pairs)
 
 
 @pytest.fixture(scope="session")
@@ -61,3 +72,11 @@ def wait_final(jobs: JobService, job_id: str, timeout_s: float = 180.0) -> Job:
 
 def results_dir(services: Services, job_id: str) -> Path:
     return services.settings.stacks.results_path(services.settings.catalog.sqlite_file()) / job_id
+
+
+@pytest.fixture(scope="session")
+def stack(stack_services: Services) -> dict:
+    """One completed stack at (RA, DEC), FITS by default."""
+    jobs = stack_services.job_service
+    job = jobs.create(params(POS=f"CIRCLE {RA} {DEC} {RADIUS}", PHASE="RUN"))
+    return {"job": wait_final(jobs, job.job_id)}

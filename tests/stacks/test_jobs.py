@@ -25,17 +25,7 @@ from service.settings import Settings
 from service.uws.model import ABORTED, COMPLETED, ERROR, EXECUTING, QUEUED
 from service.vo.params import Params
 from service.wiring import Services
-from tests.stacks.conftest import results_dir, wait_final, with_scheduler
-
-RA, DEC, RADIUS = 0.2, 12.0, 0.03
-
-
-def params(**values: object) -> Params:
-    pairs = []
-    for name, value in values.items():
-        for item in value if isinstance(value, list) else [value]:
-            pairs.append((name, str(item)))
-    return Params(pairs)
+from tests.stacks.conftest import DEC, RA, RADIUS, params, results_dir, wait_final, with_scheduler
 
 
 def sia2_rows(app_client, ra: float, dec: float, **filters: str) -> list[dict]:  # noqa: ANN001
@@ -53,14 +43,6 @@ def app_client(stack_settings: Settings):  # noqa: ANN201
     app = create_app(stack_settings)
     yield app.test_client()
     app.extensions["platecut"].close()
-
-
-@pytest.fixture(scope="module")
-def stack(stack_services: Services) -> dict:
-    """One completed stack at (RA, DEC), FITS by default."""
-    jobs = stack_services.job_service
-    job = jobs.create(params(POS=f"CIRCLE {RA} {DEC} {RADIUS}", PHASE="RUN"))
-    return {"job": wait_final(jobs, job.job_id)}
 
 
 def test_stack_frames_equal_sync_cutouts_in_date_order(stack, jobs, app_client):
@@ -321,3 +303,26 @@ def test_a_job_whose_cluster_is_gone_ends_in_error(stack_settings):
         assert ended.phase not in (QUEUED, EXECUTING)
     finally:
         services.close()
+
+
+def test_sync_stack_past_its_limit_points_to_async(stack_settings):
+    """/soda/stack refuses more than stacks.max_sync_frames exposures before cutting,
+    and leaves no job behind; within the limit it answers the stack."""
+    small = with_scheduler(stack_settings, stack_settings.stacks.scheduler, max_sync_frames=2)
+    app = create_app(small)
+    try:
+        client = app.test_client()
+        jobs_before = len(app.extensions["platecut"].jobs.list())
+        r = client.get("/soda/stack", query_string={"POS": f"CIRCLE {RA} {DEC} {RADIUS}"})
+        assert r.status_code == 400
+        assert r.get_data(as_text=True).startswith("UsageError")
+        assert "more than 2 (stacks.max_sync_frames): use /soda/async" in r.get_data(as_text=True)
+        assert len(app.extensions["platecut"].jobs.list()) == jobs_before
+        one = client.get(
+            "/soda/stack", query_string={"POS": f"CIRCLE {RA} {DEC} {RADIUS}", "TIME": "0 1"}
+        )  # no exposure before MJD 1: an empty stack is an answer too
+        assert one.status_code == 200, one.data[:300]
+        with fits.open(io.BytesIO(one.data)) as hdus:
+            assert hdus[0].header["NFRAMES"] == 0 and len(hdus["INDEX"].data) == 0
+    finally:
+        app.extensions["platecut"].close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -40,9 +41,9 @@ def live(vo_app) -> Iterator[str]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="session")
-def served(vo_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of the app under gunicorn (2 workers, the production configuration) over
-    the session's ingested demo archive."""
+def gunicorn(vo_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """The app under gunicorn (2 workers, the production configuration: its local Dask
+    cluster too) over the session's ingested demo archive (a tests.servers.Gunicorn)."""
     from tests.servers import Gunicorn
 
     var = tmp_path_factory.mktemp("gunicorn")
@@ -51,7 +52,22 @@ def served(vo_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> I
         "PLATECUT_CATALOG_SQLITE_PATH": str(vo_settings.catalog.sqlite_file()),
         "PLATECUT_CACHE_DIR": str(var / "cache"),
         "PLATECUT_CONFIG": "",
+        "PLATECUT_STACKS_LOCAL_WORKERS": "2",
     }
     server = Gunicorn(env, log=var / "gunicorn.log")
-    yield server.url
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def served(gunicorn) -> str:  # noqa: ANN001
+    """Base URL of the app under gunicorn (see ``gunicorn``)."""
+    return gunicorn.url
+
+
+@pytest.fixture(scope="session")
+def schemas(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The IVOA XSDs STILTS ships, extracted once (see tests/stilts.py)."""
+    from tests.stilts import schema_dir
+
+    return schema_dir(tmp_path_factory.mktemp("xsd"))

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.stilts import schema_dir, stilts, votlint, xsdvalidate
+from tests.stilts import stilts, votlint, xsdvalidate
 
 DID = "ivo://platecut.example.org/platecut?a03393m0s1"
 VOTABLES = [
@@ -30,11 +30,6 @@ VOTABLES = [
 
 def url_of(live: str, path: str) -> str:
     return live + quote(path, safe="/?=&:,;+")
-
-
-@pytest.fixture(scope="module")
-def schemas(tmp_path_factory):
-    return schema_dir(tmp_path_factory.mktemp("xsd"))
 
 
 @pytest.mark.parametrize("url", VOTABLES)
