@@ -10,6 +10,8 @@ catalog create
     Create the catalog tables (SQLite file or DynamoDB table).
 ingest [--workers N] [--force]
     Fill the catalog from the configured archive (local directory or S3 prefix).
+stack OUT --ra RA --dec DEC [--radius DEG] [--from DATE] [--to DATE] [--format F]
+    Every exposure covering a position, cut on one grid (on Dask), in one file.
 parameters
     Print every protocol's parameter table (the README's, generated from service/vo).
 """
@@ -135,6 +137,83 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _mjd(text: str) -> float:
+    """An MJD, or a date (ISO 8601, e.g. 1925-03-01) as MJD."""
+    try:
+        return float(text)
+    except ValueError:
+        import warnings
+
+        from astropy.time import Time
+        from erfa import ErfaWarning
+
+        with warnings.catch_warnings():  # UTC before 1960 is "dubious" to ERFA: fine for dates
+            warnings.simplefilter("ignore", ErfaWarning)
+            return float(Time(text, format="isot" if "T" in text else "iso", scale="utc").mjd)
+
+
+STACK_SUFFIXES = {".fits": "fits", ".fit": "fits", ".zip": "zip", ".png": "png", ".pdf": "pdf",
+                  ".webp": "webp", ".json": "json", ".apng": "apng"}  # fmt: skip
+
+
+def _stack(args: argparse.Namespace, settings: Settings) -> int:
+    import dataclasses
+
+    from service.faults import Fault
+    from service.progress import draw
+    from service.stacks import cluster
+    from service.stacks.outputs import main_product
+    from service.uws.model import COMPLETED, FINAL
+    from service.vo.params import Params
+    from service.wiring import Services
+
+    fmt = args.format or STACK_SUFFIXES.get(Path(args.out).suffix.lower())
+    if fmt is None:
+        print(f"platecut: say --format for {args.out} (fits, cube, zip, png, pdf, apng, "
+              "webp, json)", file=sys.stderr)  # fmt: skip
+        return 2
+    pairs = [("POS", f"CIRCLE {args.ra} {args.dec} {args.radius}"), ("RESPONSEFORMAT", fmt)]
+    if args.date_from or args.date_to:
+        low = _mjd(args.date_from) if args.date_from else "-Inf"
+        high = _mjd(args.date_to) if args.date_to else "+Inf"
+        pairs.append(("TIME", f"{low} {high}"))
+    pairs += [("COLLECTION", series) for series in filter(None, (args.series or "").split(","))]
+    grid = (("SCALE", args.scale), ("WIDTH", args.size), ("STYLE", args.style))
+    pairs += [(name, str(value)) for name, value in grid if value]
+    proc = None
+    if not settings.stacks.scheduler:  # no cluster configured: one of our own, for this run
+        address, proc = cluster.start(settings.stacks.local_workers)
+        stacks = dataclasses.replace(settings.stacks, scheduler=address)
+        settings = dataclasses.replace(settings, stacks=stacks)
+    services = Services(settings)
+    try:
+        jobs = services.job_service
+        job = jobs.create(Params(pairs + [("PHASE", "RUN")]))
+        try:
+            while job.phase not in FINAL:
+                draw(sys.stderr, "stack", job.done, job.total, "exposures")
+                job = jobs.get(job.job_id, wait=1.0)
+            draw(sys.stderr, "stack", job.done, job.total, "exposures", job.phase)
+            sys.stderr.write("\n")
+            if job.phase != COMPLETED:
+                print(f"platecut: the stack ended {job.phase}: {job.error}", file=sys.stderr)
+                return 1
+            body, _, _ = jobs.result(job.job_id, main_product(job))
+            Path(args.out).write_bytes(body)
+        finally:
+            jobs.destroy(job.job_id)
+    except Fault as exc:
+        print(f"platecut: {exc.label}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        services.close()
+        if proc is not None:
+            cluster.stop(proc)
+    failed = sum(1 for o in job.outcomes.values() if o.status != "ok")
+    print(f"wrote {args.out}: {job.total} exposures ({failed} without a frame)")
+    return 0
+
+
 def _parameters(args: argparse.Namespace, settings: Settings) -> int:
     from service.vo.capabilities import tables
     from service.vo.parameters import markdown
@@ -192,6 +271,19 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--workers", type=int, default=4, help="plates ingested in parallel")
     ing.add_argument("--force", action="store_true", help="re-ingest unchanged plates too")
     ing.set_defaults(handler=_ingest)
+    stack = sub.add_parser("stack", help="every exposure of one position, on one grid")
+    stack.add_argument("out", help="output file (.fits, .zip, .png, .pdf, .webp, .json)")
+    stack.add_argument("--ra", type=float, required=True, help="RA, degrees")
+    stack.add_argument("--dec", type=float, required=True, help="Dec, degrees")
+    stack.add_argument("--radius", type=float, default=0.05, help="half-size, deg (0.05)")
+    stack.add_argument("--from", dest="date_from", help="earliest date (ISO or MJD)")
+    stack.add_argument("--to", dest="date_to", help="latest date (ISO or MJD)")
+    stack.add_argument("--series", help="comma-separated plate series (a, mc, ...)")
+    stack.add_argument("--scale", type=float, help="arcsec per px (default from settings)")
+    stack.add_argument("--size", type=int, help="grid side in px (default: 2 x radius)")
+    stack.add_argument("--format", help="fits, cube, zip, png, pdf, apng, webp, json")
+    stack.add_argument("--style", help="previews: platecut or dasch")
+    stack.set_defaults(handler=_stack)
     sub.add_parser(
         "parameters", help="print the parameter table of every protocol (Markdown)"
     ).set_defaults(handler=_parameters)

@@ -78,3 +78,52 @@ def test_cutout_command_errors(demo_archive, tmp_path, monkeypatch, capsys):
     assert main(args) == 3
     assert "does not fall on plate a03393" in capsys.readouterr().err
     assert not (tmp_path / "x.fits").exists()
+
+
+def test_stack_command_with_its_own_cluster_and_a_progress_bar(vo_settings, tmp_path):
+    """`platecut stack` with no scheduler configured starts a Dask cluster of its own,
+    draws a progress bar, and writes the stack of SIA 2.0's exposures in the dates."""
+    import io
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from astropy.io.votable import parse_single_table
+    from astropy.time import Time
+
+    from service import create_app
+
+    env = {
+        **os.environ,
+        "PLATECUT_CONFIG": "",
+        "PLATECUT_ARCHIVE_ROOT": vo_settings.archive.root,
+        "PLATECUT_CATALOG_SQLITE_PATH": str(vo_settings.catalog.sqlite_file()),
+        "PLATECUT_CACHE_DIR": str(tmp_path / "cache"),
+        "PLATECUT_STACKS_LOCAL_WORKERS": "2",
+        "PLATECUT_STACKS_SCHEDULER": "",
+    }
+    app = create_app(vo_settings)
+    r = app.test_client().get("/sia/v2/query", query_string={"POS": "CIRCLE 0.2 12 1e-7"})
+    rows = parse_single_table(io.BytesIO(r.data)).to_table()
+    app.extensions["platecut"].close()
+    mjds = sorted(float(t) for t in rows["t_min"])
+    cut = Time(mjds[len(mjds) // 2] + 0.5, format="mjd", scale="tt").to_value("iso", "date")
+    expected = [m for m in mjds if m <= Time(cut, scale="tt").mjd]
+    assert 0 < len(expected) < len(mjds)
+    out = tmp_path / "stack.fits"
+    exe = Path(sys.executable).with_name("platecut")
+    args = [str(exe), "stack", str(out), "--ra", "0.2", "--dec", "12", "--radius", "0.02"]
+    done = subprocess.run(
+        [*args, "--to", cut], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{len(expected)}/{len(expected)} exposures, COMPLETED" in done.stderr
+    assert "stack [" in done.stderr
+    with fits.open(out) as hdus:
+        assert len(hdus["INDEX"].data) == len(expected)
+        assert list(hdus["INDEX"].data["MJD"]) == expected
+    bad = subprocess.run(
+        [*args[:2], str(tmp_path / "x.tiff"), *args[3:]], env=env, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "say --format" in bad.stderr

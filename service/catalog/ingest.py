@@ -21,6 +21,7 @@ from service.catalog.footprint import footprint
 from service.catalog.geometry import angle, unit
 from service.catalog.records import ExposureRecord, PixelSource, PlateRecord, obs_id
 from service.faults import Fault
+from service.progress import draw
 from service.rangeread.fitsmeta import layout_to_json
 from service.rangeread.reader import read_header
 from service.settings import ServiceSettings
@@ -215,14 +216,7 @@ def ingest(
                 report.skipped[key] = detail
             else:
                 getattr(report, outcome).append(detail)
-            if progress is not None:
-                width = 30
-                filled = width * done // max(1, len(keys))
-                progress.write(
-                    f"\ringest [{'#' * filled}{'.' * (width - filled)}] "
-                    f"{done}/{len(keys)} plates, {len(report.skipped)} skipped"
-                )
-                progress.flush()
+            draw(progress, "ingest", done, len(keys), "plates", f"{len(report.skipped)} skipped")
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
         list(pool.map(one, keys))
