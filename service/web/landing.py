@@ -38,6 +38,10 @@ ENDPOINTS = (
 PLATES_SHOWN = 200  # plates listed on the page (the catalog may hold 430,000)
 
 
+#: half-size of the grid of a stack started from a search (its radius, at most this)
+STACK_RADIUS_DEG = 0.1
+
+
 def _settings() -> Settings:
     return current_app.config["PLATECUT_SETTINGS"]
 
@@ -65,6 +69,10 @@ def _search(settings: Settings) -> dict:
         "overflow": result.overflow,
         "sketch": search.sketch(result.rows, ra, dec, radius),
         "snippets": search.snippets(base, ra, dec, radius),
+        "stack": {
+            "pos": f"CIRCLE {ra!r} {dec!r} {min(radius, STACK_RADIUS_DEG)!r}",
+            "time": " ".join(repr(t) for t in times[0]).replace("inf", "Inf") if times else "",
+        },
     }
 
 

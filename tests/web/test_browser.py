@@ -5,6 +5,7 @@ under var/test-artifacts/."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from astropy.io import fits
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -97,3 +99,77 @@ def test_offline_name_resolution_says_so(browser, live):
     browser.get(f"{live}/?pos=M31")
     assert "needs the internet" in browser.find_element(By.ID, "error").text
     assert Path(ARTIFACTS).parent.exists()
+
+
+def test_stack_these_progress_blink_and_downloads(browser, served, tmp_path):
+    """From a search, "Stack these" runs a stack on gunicorn's Dask cluster, shows its
+    progress, then a blink view: frames in date order with keyboard and buttons, each
+    with its FITS and DataLink links, and a download link per product."""
+    import requests
+
+    browser.get(f"{served}/?pos=0.2+12&radius=1.5")
+    wait = WebDriverWait(browser, 120)
+    start = wait.until(ec.element_to_be_clickable((By.ID, "stack-start")))
+    start.click()
+    wait.until(ec.visibility_of_element_located((By.ID, "blink-frame")))
+    status = browser.find_element(By.ID, "stack-status").text
+    assert status.startswith("COMPLETED: "), status
+    bar = browser.find_element(By.ID, "stack-progress")
+    assert bar.get_attribute("value") == bar.get_attribute("max") != "0"
+    frames = int(status.split()[1])
+    wait.until(lambda b: b.execute_script(
+        "var i = document.getElementById('blink-frame'); return i.complete && i.naturalWidth > 0"
+    ))  # fmt: skip
+
+    def caption() -> tuple[str, str, str]:
+        date, obs_id, position = browser.find_element(By.ID, "blink-caption").text.split(None, 2)
+        return date, obs_id, position
+
+    seen = [caption()]
+    assert seen[0][2] == f"(1 / {frames})"
+    body = browser.find_element(By.TAG_NAME, "body")
+    for _ in range(frames - 1):
+        body.send_keys(Keys.ARROW_RIGHT)
+        seen.append(caption())
+    assert [s[2] for s in seen] == [f"({k} / {frames})" for k in range(1, frames + 1)]
+    assert [s[0] for s in seen] == sorted(s[0] for s in seen)  # date order
+    body.send_keys(Keys.ARROW_RIGHT)
+    assert caption()[2] == f"(1 / {frames})"  # wraps around
+    body.send_keys(Keys.ARROW_LEFT)
+    assert caption()[2] == f"({frames} / {frames})"
+    browser.find_element(By.ID, "blink-next").click()
+    assert caption()[2] == f"(1 / {frames})"
+
+    # play advances by itself, pause stops it
+    browser.find_element(By.ID, "blink-play").click()
+    wait.until(lambda b: caption()[2] != f"(1 / {frames})")
+    browser.find_element(By.ID, "blink-play").click()
+    paused = caption()
+    time.sleep(1.5)
+    assert caption() == paused
+
+    # the frame's links: its FITS (the obs_id's cutout) and its DataLink document
+    fits_url = browser.find_element(By.ID, "blink-fits").get_attribute("href")
+    with fits.open(io.BytesIO(requests.get(fits_url, timeout=60).content)) as hdus:
+        assert hdus[0].header["OBS_ID"] == paused[1]
+    links = requests.get(
+        browser.find_element(By.ID, "blink-datalink").get_attribute("href"), timeout=60
+    )
+    assert links.status_code == 200 and paused[1] in links.text
+    products = {
+        a.text: a.get_attribute("href")
+        for a in browser.find_elements(By.CSS_SELECTOR, "#stack-downloads a")
+    }
+    assert {
+        "stack.fits",
+        "cube.fits",
+        "frames.zip",
+        "sheet.png",
+        "sheet.pdf",
+        "blink.png",
+        "blink.webp",
+    } <= set(products)
+    for name, url in products.items():
+        assert requests.get(url, timeout=120).status_code == 200, name
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "web-stack.png"))
