@@ -33,7 +33,7 @@ def on_starting(server) -> None:  # noqa: ANN001
         return
     from service.stacks import cluster
 
-    address, proc = cluster.start(_settings.stacks.local_workers)
+    address, proc = cluster.start(_settings.stacks.local_workers, _settings.stacks.local_threads)
     os.environ["PLATECUT_STACKS_SCHEDULER"] = address
     server.platecut_cluster = proc
     server.log.info("local Dask cluster at %s", address)

@@ -26,6 +26,7 @@ from service.web import (
     soda,
     soda_async,
     vosi,
+    xmlsafe,
 )
 
 TEMPLATES = PROJECT_ROOT / "votable_templates"
@@ -48,11 +49,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     logs.route_library_messages()
     app = Flask("service", template_folder=str(Path(TEMPLATES)), static_folder=None)
     app.config["PLATECUT_SETTINGS"] = settings
+    app.jinja_env.finalize = xmlsafe.finalize  # every rendered value fit for XML 1.0
     context.init_app(app, settings)
     for module in (landing, sia2, sia1, soda, soda_async, datalink, files, vosi, registry):
         app.register_blueprint(module.blueprint)
     errors.init_app(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.vo.max_request_bytes  # bodies: 413
+    app.config["TRUSTED_HOSTS"] = settings.vo.trusted_hosts()  # links from Host: 400 others
     app.before_request(_limit_query)
     app.after_request(_cors)
     results.init_app(app)  # registered last: runs before CORS, which then marks the 303

@@ -182,7 +182,7 @@ def _stack(args: argparse.Namespace, settings: Settings) -> int:
     pairs += [(name, str(value)) for name, value in grid if value]
     proc = None
     if not settings.stacks.scheduler:  # no cluster configured: one of our own, for this run
-        address, proc = cluster.start(settings.stacks.local_workers)
+        address, proc = cluster.start(settings.stacks.local_workers, settings.stacks.local_threads)
         stacks = dataclasses.replace(settings.stacks, scheduler=address)
         settings = dataclasses.replace(settings, stacks=stacks)
     services = Services(settings)

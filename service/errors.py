@@ -36,10 +36,12 @@ def _respond(label: str, dali_label: str, message: str, status: int) -> Response
 
 
 def _fault(exc: Fault) -> Response:
+    where = f" [{exc.detail}]" if exc.detail else ""
     if isinstance(exc, FatalFault) or exc.status >= 500 and exc.status != 503:
-        current_app.logger.error("server fault: %s", exc, exc_info=exc)
+        current_app.logger.error("server fault: %s%s", exc, where, exc_info=exc)
     else:
-        current_app.logger.info("%s (%s %s): %s", exc.label, request.method, request.path, exc)
+        log = current_app.logger.warning if exc.status == 503 else current_app.logger.info
+        log("%s (%s %s): %s%s", exc.label, request.method, request.path, exc, where)
     return _respond(exc.label, exc.dali_label, str(exc), exc.status)
 
 

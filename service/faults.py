@@ -10,11 +10,16 @@ from __future__ import annotations
 
 
 class Fault(Exception):
-    """Base of every fault a request can end in; ``str(fault)`` is safe to show a user."""
+    """Base of every fault a request can end in; ``str(fault)`` is safe to show a user,
+    ``detail`` (where the fault happened: buckets, keys, endpoints) goes to the log only."""
 
     label = "Error"
     dali_label = "DefaultFault"
     status = 500
+
+    def __init__(self, message: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class UsageFault(Fault):

@@ -119,11 +119,19 @@ class VoSettings:
     """Limits and addresses of the IVOA endpoints."""
 
     base_url: str  # public URL of the service root; empty: taken from each request
+    allowed_hosts: str  # with base_url empty, the Host names accepted (comma-separated)
     default_maxrec: int
     max_maxrec: int
     max_ids: int  # identifiers in one DataLink request
     max_request_bytes: int  # longest query string, and largest form body, of a request
     registry_updated: str  # ISO date of the VOResource record's last change
+
+    def trusted_hosts(self) -> list[str] | None:
+        """Host names a request may name when links are made from its Host header (no
+        base_url); None when base_url fixes the links. A leading dot admits subdomains."""
+        if self.base_url:
+            return None
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,6 +150,7 @@ class StackSettings:
 
     scheduler: str  # Dask scheduler address; empty: the local cluster `make serve` starts
     local_workers: int  # worker processes of that local cluster; 0: one per core
+    local_threads: int  # frames each of its workers cuts at once (reads overlap decoding)
     results_dir: str  # job results on local disk (results.s3_url empty); "": beside the catalog
     max_frames: int  # exposures in one stack or async job
     max_sync_frames: int  # exposures in one synchronous stack

@@ -7,6 +7,7 @@ import collections
 import hashlib
 import http.client
 import http.server
+import random
 import re
 import socket
 import subprocess
@@ -196,15 +197,21 @@ class FaultProxy:
 
     ``faults`` is a queue consumed by GET requests: each entry is one of ``"ok"``,
     ``"503"``, ``"throttle"`` (S3 SlowDown), ``"stall"`` (sleep past the client's
-    read timeout), ``"truncate"`` (send half the body, then close), ``"reset"``
-    (close without answering), ``"dynamodb-throttle"`` (ProvisionedThroughputExceeded).
-    An empty queue means ``"ok"``; ``always`` applies to every request when set.
+    read timeout), ``"truncate"`` (send half the body, then close), ``"short"`` (half
+    the body with a Content-Length that agrees with it: only the object's size tells),
+    ``"corrupt"`` (the body's middle byte inverted), ``"412"`` (the object changed:
+    PreconditionFailed, to conditional reads only), ``"reset"`` (close without answering),
+    ``"dynamodb-throttle"`` (ProvisionedThroughputExceeded). An empty queue means
+    ``"ok"``; ``always`` applies to every request when set; ``chaos`` = (rate, kinds,
+    seed) draws a fault of ``kinds`` for that fraction of requests.
     """
 
     def __init__(self, upstream: str, stall_s: float = 3.0) -> None:
         host, port = upstream.removeprefix("http://").split(":")
         self.faults: collections.deque[str] = collections.deque()
         self.always: str | None = None
+        self.chaos: tuple[float, tuple[str, ...], int] | None = None
+        self._random: random.Random | None = None
         self.posts_too = False  # apply faults to POST requests (DynamoDB) as well
         self.seen: list[tuple[str, str]] = []
         self.bytes_out = 0
@@ -222,6 +229,11 @@ class FaultProxy:
                 fault = "ok"
                 if self.command == "GET" or (self.command == "POST" and proxy.posts_too):
                     fault = proxy.always or (proxy.faults.popleft() if proxy.faults else "ok")
+                    if proxy.chaos and fault == "ok":
+                        rate, kinds, seed = proxy.chaos
+                        proxy._random = proxy._random or random.Random(seed)
+                        if proxy._random.random() < rate:
+                            fault = proxy._random.choice(kinds)
                 proxy.seen.append((self.command, fault))
                 if fault == "reset":
                     self.close_connection = True
@@ -235,6 +247,17 @@ class FaultProxy:
                     self.send_response(400)
                     self.send_header("Content-Type", "application/x-amz-json-1.0")
                     self.send_header("x-amzn-ErrorType", "ProvisionedThroughputExceededException")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                if fault == "412" and not self.headers.get("If-Match"):
+                    fault = "ok"  # only a conditional read can find the object changed
+                if fault == "412":
+                    payload = (
+                        b"<Error><Code>PreconditionFailed</Code><Message>injected</Message></Error>"
+                    )
+                    self.send_response(412)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
@@ -256,9 +279,18 @@ class FaultProxy:
                 conn.request(self.command, self.path, body=body, headers=headers)
                 reply = conn.getresponse()
                 data = reply.read()
+                if fault == "short" and len(data) > 1:
+                    data = data[: len(data) // 2]
+                elif fault == "corrupt" and data:
+                    middle = len(data) // 2
+                    data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
                 self.send_response(reply.status)
+                dropped = {"connection", "transfer-encoding", "server", "date"}
+                if self.command != "HEAD":  # a body's length: the one sent (see "short")
+                    dropped.add("content-length")
+                    self.send_header("Content-Length", str(len(data)))
                 for name, value in reply.getheaders():
-                    if name.lower() not in {"connection", "transfer-encoding", "server", "date"}:
+                    if name.lower() not in dropped:
                         self.send_header(name, value)
                 self.end_headers()
                 if fault == "truncate" and len(data) > 1:

@@ -94,7 +94,9 @@ def _faults(method: Callable[..., T]) -> Callable[..., T]:
                 ) from exc
             raise FatalFault(f"DynamoDB refused the request: {code}") from exc
         except (BotoConnectionError, HTTPClientError) as exc:
-            raise TransientFault(f"DynamoDB unreachable: {exc}") from exc
+            raise TransientFault(
+                "the catalog cannot be reached; try again later", str(exc)
+            ) from exc
 
     return wrapper
 

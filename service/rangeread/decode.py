@@ -55,7 +55,7 @@ _WARM = threading.Lock()
 _warmed = False
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """Build the codecs' static tables (Rice's bit counts, the dither sequence) once,
     in one thread: cfitsio fills them on first use without a lock."""
     global _warmed
@@ -264,7 +264,7 @@ def decode_box(
     tiles = image.tiles_for_box(x0, x1, y0, y1)
     if rows is None:
         raise ValueError("a compressed image needs the table rows of its tiles")
-    _warm_up()
+    warm_up()
 
     def band(chunk: list[int]) -> None:
         for tile in chunk:

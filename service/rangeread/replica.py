@@ -1,9 +1,12 @@
 """A shared local replica of fetched byte ranges, one sparse file per object version.
 
-Each object version (store, key, ETag) has three files in the cache directory:
+Each object version (store, key, ETag) has four files in the cache directory:
 ``<h>.data`` (the object's size; holes where nothing was fetched), ``<h>.ranges``
-(the fetched ranges, as text ``start stop`` lines, replaced atomically) and
-``<h>.lock`` (``flock``: shared while reading, exclusive while recording).
+(the fetched ranges, as text ``start stop`` lines, replaced atomically), ``<h>.sums``
+(a CRC-32 per stored part, ``start stop crc`` lines) and ``<h>.lock`` (``flock``:
+shared while reading, exclusive while recording). A part is checked against its sum
+the first time a process reads it; a part that fails (a damaged disk, a stray write)
+or has no sum is dropped and fetched again, never decoded.
 Processes and threads share it through these files only. The total of fetched
 bytes is kept under a budget by evicting the least recently used versions.
 """
@@ -17,12 +20,14 @@ import json
 import os
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from service.rangeread.ranges import Range, merge, subtract, total
 from service.storage.base import ObjectInfo
 
+VERIFIED_KEPT = 200_000  # parts a process remembers as checked (~20 MB at most)
 POISON = bytes(range(0xA5, 0xA5 + 16)) * 4096  # 64 KiB pattern for tests
 
 
@@ -35,6 +40,7 @@ class ReplicaFile:
         base = cache.root / digest
         self.data_path = base.with_suffix(".data")
         self.ranges_path = base.with_suffix(".ranges")
+        self.sums_path = base.with_suffix(".sums")
         self.lock_path = base.with_suffix(".lock")
 
     @contextlib.contextmanager
@@ -88,21 +94,61 @@ class ReplicaFile:
                     os.pwrite(fd, data, offset)
             finally:
                 os.close(fd)
-            ranges = merge(self.present() + [(o, o + len(d)) for o, d in parts])
-            tmp = self.ranges_path.with_name(
-                f"{self.ranges_path.name}.{os.getpid()}.tmp"
-            )  # under lock
-            tmp.write_text("".join(f"{a} {b}\n" for a, b in ranges))
-            os.replace(tmp, self.ranges_path)
+            sums = self.sums() + [(o, o + len(d), zlib.crc32(d)) for o, d in parts]
+            self._record(merge(self.present() + [(o, o + len(d)) for o, d in parts]), sums)
         self.cache.evict_if_needed(keep=self)
 
+    def _record(self, ranges: list[Range], sums: list[tuple[int, int, int]]) -> None:
+        """Replace the sums, then the ranges (under the exclusive lock)."""
+        tmp = self.sums_path.with_name(f"{self.sums_path.name}.{os.getpid()}.tmp")
+        tmp.write_text("".join(f"{a} {b} {c:08x}\n" for a, b, c in sums))
+        os.replace(tmp, self.sums_path)
+        tmp = self.ranges_path.with_name(f"{self.ranges_path.name}.{os.getpid()}.tmp")
+        tmp.write_text("".join(f"{a} {b}\n" for a, b in ranges))
+        os.replace(tmp, self.ranges_path)
+
+    def sums(self) -> list[tuple[int, int, int]]:
+        """(start, stop, CRC-32) of every stored part."""
+        try:
+            text = self.sums_path.read_text()
+        except FileNotFoundError:
+            return []
+        return [
+            (int(a), int(b), int(c, 16)) for a, b, c in (ln.split() for ln in text.splitlines())
+        ]
+
+    def damaged(self, needed: list[Range]) -> list[Range]:
+        """Stored parts overlapping ``needed`` that fail their sum (or bytes with no
+        sum); parts that pass are remembered by this process and not read again."""
+        wanted = merge(needed)
+        parts = [p for p in self.sums() if any(p[0] < b and a < p[1] for a, b in wanted)]
+        bad = subtract(wanted, merge([(a, b) for a, b, _ in parts]))  # no sum: unknown bytes
+        try:
+            inode = os.stat(self.data_path).st_ino
+        except FileNotFoundError:
+            return wanted
+        if len(self.cache.verified) > VERIFIED_KEPT:
+            self.cache.verified.clear()
+        with open(self.data_path, "rb") as f:
+            for start, stop, crc in parts:
+                token = (str(self.data_path), inode, start, stop, crc)
+                if token in self.cache.verified:
+                    continue
+                if zlib.crc32(os.pread(f.fileno(), stop - start, start)) != crc:
+                    bad.append((start, stop))
+                else:
+                    self.cache.verified.add(token)
+        return merge(bad)
+
     def drop(self, ranges: list[Range]) -> None:
-        """Forget ``ranges`` (e.g. bytes that did not decode): they will be fetched again."""
+        """Forget ``ranges`` (bytes that did not decode or failed their sum), with every
+        stored part they touch: they will be fetched again."""
         with self._locked(fcntl.LOCK_EX):
-            kept = subtract(self.present(), merge(ranges))
-            tmp = self.ranges_path.with_name(f"{self.ranges_path.name}.{os.getpid()}.tmp")
-            tmp.write_text("".join(f"{a} {b}\n" for a, b in kept))
-            os.replace(tmp, self.ranges_path)
+            sums = self.sums()
+            touched = [(a, b) for a, b, _ in sums if any(a < y and x < b for x, y in ranges)]
+            gone = merge(list(ranges) + touched)
+            kept = [p for p in sums if not any(p[0] < y and x < p[1] for x, y in gone)]
+            self._record(subtract(self.present(), gone), kept)
 
     def pread(self, start: int, stop: int) -> bytes:
         """Read bytes that are present; raise if any of them is not.
@@ -114,9 +160,13 @@ class ReplicaFile:
         """
         if self.missing([(start, stop)]):
             raise LookupError(f"bytes {start}-{stop} are not in the replica")
-        with open(self.data_path, "rb") as f:
-            f.seek(start)
-            return f.read(stop - start)
+        with self._locked(fcntl.LOCK_SH):
+            bad = self.damaged([(start, stop)])
+            if not bad:
+                with open(self.data_path, "rb") as f:
+                    return os.pread(f.fileno(), stop - start, start)
+        self.drop(bad)
+        raise LookupError(f"replica bytes {bad[:3]} failed their checksum: to fetch again")
 
     @contextlib.contextmanager
     def reading(self, needed: list[Range]) -> Iterator[Path]:
@@ -131,8 +181,13 @@ class ReplicaFile:
             gaps = self.missing(needed)
             if gaps:
                 raise LookupError(f"replica lacks planned bytes {gaps[:3]}")
-            os.utime(self.ranges_path)
-            yield self.data_path
+            bad = self.damaged(needed)
+            if not bad:
+                os.utime(self.ranges_path)
+                yield self.data_path
+                return
+        self.drop(bad)
+        raise LookupError(f"replica bytes {bad[:3]} failed their checksum: to fetch again")
 
 
 class Replica:
@@ -154,6 +209,8 @@ class Replica:
         self.budget = budget_bytes
         self.poison = poison
         self._evicting = threading.Lock()
+        #: stored parts this process found whole: (data file, inode, start, stop, crc)
+        self.verified: set[tuple[str, int, int, int, int]] = set()
 
     def open(self, identity: str, key: str, etag: str, size: int) -> ReplicaFile:
         """The replica of one object version (files are created on first write)."""
@@ -231,6 +288,7 @@ class Replica:
             except BlockingIOError:
                 return 0  # in use by a reader
             ranges_path.unlink(missing_ok=True)
+            ranges_path.with_suffix(".sums").unlink(missing_ok=True)
             ranges_path.with_suffix(".data").unlink(missing_ok=True)
             return size
         finally:

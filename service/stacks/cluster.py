@@ -2,7 +2,7 @@
 started by gunicorn's master before its workers and stopped with it, on a free port of
 127.0.0.1, so that two servers on one host never share a cluster.
 
-Run: ``python -m service.stacks.cluster --workers N --address-file F`` (it writes the
+Run: ``python -m service.stacks.cluster --workers N --threads T --address-file F`` (it writes the
 scheduler's address to F, then runs until SIGTERM).
 """
 
@@ -19,20 +19,25 @@ import time
 from pathlib import Path
 
 
-def serve(workers: int, address_file: Path) -> None:
-    """Run a LocalCluster of worker processes until SIGTERM."""
-    from distributed import LocalCluster
+def serve(workers: int, threads: int, address_file: Path) -> None:
+    """Run a LocalCluster of worker processes (``threads`` frames at once each: their
+    reads wait on the store while others decode) until SIGTERM."""
+    from distributed import Client, LocalCluster
+
+    from service.stacks.run import warm
 
     scratch = tempfile.mkdtemp(prefix="platecut-dask-")
     cluster = LocalCluster(
         n_workers=workers or os.cpu_count() or 1,
-        threads_per_worker=1,
+        threads_per_worker=max(1, threads),
         processes=True,
         host="127.0.0.1",
         scheduler_port=0,
         dashboard_address=None,
         local_directory=scratch,
     )
+    with Client(cluster) as client:
+        client.run(warm)  # imports and decoder tables: the first frame costs no more
     tmp = address_file.with_name(address_file.name + ".tmp")
     tmp.write_text(cluster.scheduler_address)
     os.replace(tmp, address_file)
@@ -43,13 +48,13 @@ def serve(workers: int, address_file: Path) -> None:
     cluster.close()
 
 
-def start(workers: int, timeout_s: float = 120.0) -> tuple[str, subprocess.Popen]:
+def start(workers: int, threads: int = 1, timeout_s: float = 120.0) -> tuple[str, subprocess.Popen]:
     """Start the cluster process; return its scheduler's address and the process."""
     folder = Path(tempfile.mkdtemp(prefix="platecut-cluster-"))
     address_file = folder / "scheduler"
     proc = subprocess.Popen(
         [sys.executable, "-m", "service.stacks.cluster", "--workers", str(workers),
-         "--address-file", str(address_file)],
+         "--threads", str(threads), "--address-file", str(address_file)],
     )  # fmt: skip
     deadline = time.monotonic() + timeout_s
     while not address_file.exists():
@@ -72,9 +77,10 @@ def stop(proc: subprocess.Popen) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--address-file", type=Path, required=True)
     args = parser.parse_args()
-    serve(args.workers, args.address_file)
+    serve(args.workers, args.threads, args.address_file)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from typing import Any
 
 from service.faults import Fault, NotFoundFault, TransientFault, UsageFault
 from service.stacks import outputs, plan
-from service.stacks.run import frame_names, run_here, run_job
+from service.stacks.run import frame_names, run_here, run_job, scheduler_knows
 from service.uws.model import (
     ABORTED,
     ACTIVE,
@@ -118,9 +118,17 @@ class JobService:
             from distributed import fire_and_forget
 
             client = self.services.dask
-            fire_and_forget(
-                client.submit(run_job, self.settings, job_id, pure=False, key=f"job-{job_id}")
-            )
+            key = f"job-{job_id}"
+            fire_and_forget(client.submit(run_job, self.settings, job_id, pure=False, key=key))
+            # messages to the scheduler are batched: answer only once it holds the job, so
+            # that the job outlives this process even if it dies right after answering
+            deadline = time.monotonic() + 10.0
+            while not client.run_on_scheduler(scheduler_knows, key=key):
+                if (self.store.get(job_id) or job).phase != QUEUED:
+                    break  # already run, or aborted
+                if time.monotonic() > deadline:
+                    raise TransientFault("the Dask scheduler did not take the job in 10 s")
+                time.sleep(0.02)
         except Fault as exc:
             return self.store.update(job_id, _failed(str(exc), "transient"))
         except Exception as exc:  # noqa: BLE001 - the scheduler refused: the job says why
@@ -213,6 +221,8 @@ class JobService:
             return (None if url else body), url, outputs.PRODUCTS[name]
         if not any(name in o.results for o in job.outcomes.values()):
             raise NotFoundFault(f"job {job_id} has no result {name[:60]!r}")
+        if job.kind != CUTOUTS and name.endswith(".png"):
+            outputs.frame_preview(self.services, job, name)  # made on first request
         url = self.results.url(job_id, name)
         return (None if url else self.results.get(job_id, name)), url, _mime(name)
 

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 from service.catalog.geometry import angle, unit
 from service.catalog.query import ExposureQuery
 from service.catalog.records import ExposureRecord
+from service.cutout.preview import picture
 from service.faults import NotFoundFault
 from service.stacks.plan import STACK_FORMATS, spec_from_dict
 from service.uws.model import STACK, Job
@@ -260,7 +261,7 @@ def _tile(services: Any, job: Job, row: IndexRow, size: tuple[int, int]) -> Imag
     width, height = size
     tile = Image.new("RGB", (width, height + 16), (20, 20, 20))
     if row.status == "ok" and row.png:
-        image = Image.open(io.BytesIO(services.job_results.get(job.job_id, row.png)))
+        image = Image.open(io.BytesIO(frame_preview(services, job, row.png)))
         tile.paste(image.convert("RGB").resize((width, height)), (0, 0))
     else:
         ImageDraw.Draw(tile).text((4, height // 2), row.status, fill=LABEL)
@@ -311,6 +312,28 @@ MAKERS = {
     "blink.png": lambda s, j: blink(s, j, "png"),
     "blink.webp": lambda s, j: blink(s, j, "webp"),
 }
+
+
+def frame_preview(services: Any, job: Job, name: str) -> bytes:  # noqa: ANN401
+    """A stack frame's PNG preview (``frame-0001.png``), made from its FITS on first
+    request with the job's preview options, and kept.
+
+    Raises
+    ------
+    NotFoundFault
+        If no frame of the job has that preview.
+    """
+    store = services.job_results
+    if not store.exists(job.job_id, name):
+        fits_name = name.removesuffix(".png") + ".fits"
+        if not any(name in o.results and fits_name in o.results for o in job.outcomes.values()):
+            raise NotFoundFault(f"job {job.job_id} has no result {name[:60]!r}")
+        data = fits.getdata(io.BytesIO(store.get(job.job_id, fits_name)))
+        options = dataclasses.replace(spec_from_dict(job.specs[0]).preview, annotate=False)
+        buffer = io.BytesIO()
+        picture(data, None, options).save(buffer, "PNG", compress_level=1)
+        store.put(job.job_id, name, buffer.getvalue(), "image/png")
+    return store.get(job.job_id, name)
 
 
 def product(services: Any, job: Job, name: str) -> bytes:  # noqa: ANN401

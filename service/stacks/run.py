@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import io
 import logging
 import threading
 import time
@@ -22,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from service.cutout.engine import NoOverlap
-from service.cutout.preview import picture
 from service.cutouts import FITS_TYPES
 from service.faults import Fault, NotFoundFault
 from service.settings import Settings
@@ -30,12 +28,25 @@ from service.stacks.plan import spec_from_dict
 from service.uws.model import ABORTED, COMPLETED, ERROR, EXECUTING, QUEUED, STACK, Job, Outcome, now
 
 log = logging.getLogger(__name__)
-HEARTBEAT_S = 2.0
+HEARTBEAT_S = 2.0  # a running job reports at least this often
+FLUSH_S = 0.25  # outcomes are recorded this soon after they come (progress, first frame)
+
+
+def warm() -> None:
+    """Import what frames need and set up the decoders, so that a worker's first frame
+    costs what the others do (run on every worker when the local cluster starts)."""
+    import astropy.wcs  # noqa: F401
+    import scipy.ndimage  # noqa: F401
+
+    import service.wiring  # noqa: F401
+    from service.rangeread import decode
+
+    decode.warm_up()
 
 
 def frame_names(index: int, kind: str, mime: str) -> tuple[str, ...]:
-    """Result files of frame ``index``: its FITS (and PNG preview for stacks), or the
-    format asked for (async cutouts)."""
+    """Result files of frame ``index``: its FITS (and PNG preview for stacks, made from
+    the FITS when first asked for), or the format asked for (async cutouts)."""
     stem = f"frame-{index + 1:04d}"
     if kind == STACK:
         return (f"{stem}.fits", f"{stem}.png")
@@ -73,12 +84,7 @@ def cut_frame(
             if name.endswith(".fits"):
                 services.job_results.put(job_id, name, result.to_fits(), "application/fits")
             elif kind == STACK:
-                image = picture(
-                    result.data, None, dataclasses.replace(spec.preview, annotate=False)
-                )
-                buffer = io.BytesIO()
-                image.save(buffer, "PNG")
-                services.job_results.put(job_id, name, buffer.getvalue(), "image/png")
+                continue  # a stack frame's preview is made when first asked for (outputs)
             else:
                 rendered = cutouts.render(result, mime, spec.preview)
                 services.job_results.put(job_id, name, rendered.body, mime)
@@ -152,7 +158,7 @@ def execute(
     limit = job.execution_duration
     fresh: dict[int, Outcome] = {}
     lock = threading.Lock()
-    stop = threading.Event()
+    stop, arrived = threading.Event(), threading.Event()
     state = {"phase": EXECUTING}
 
     def flush() -> None:
@@ -168,7 +174,11 @@ def execute(
         state["phase"] = current.phase
 
     def beat() -> None:
-        while not stop.wait(HEARTBEAT_S):
+        while not stop.is_set():
+            arrived.wait(HEARTBEAT_S)  # outcomes came, or time for a heartbeat
+            if stop.wait(FLUSH_S):  # gather those arriving together
+                return
+            arrived.clear()
             try:
                 flush()
             except NotFoundFault:  # destroyed under us
@@ -183,6 +193,7 @@ def execute(
         for index, outcome in submit(pending):
             with lock:
                 fresh[index] = outcome
+            arrived.set()
             if state["phase"] != EXECUTING:
                 break
     finally:
@@ -204,6 +215,11 @@ def execute(
 
         write_index(services, final)
     return final
+
+
+def scheduler_knows(dask_scheduler: Any, key: str) -> bool:  # noqa: ANN401
+    """Run on the scheduler: whether it holds task ``key``."""
+    return key in dask_scheduler.tasks
 
 
 def run_job(settings: Settings, job_id: str) -> str:

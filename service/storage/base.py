@@ -6,6 +6,9 @@ import dataclasses
 import threading
 from typing import Protocol
 
+#: largest object read whole (sidecars, header files, job results are far smaller)
+WHOLE_OBJECT_LIMIT = 1 << 31
+
 
 @dataclasses.dataclass(frozen=True)
 class ObjectInfo:

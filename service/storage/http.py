@@ -7,7 +7,13 @@ import threading
 import requests
 
 from service.faults import FatalFault, NotFoundFault
-from service.storage.base import FetchStats, ObjectInfo, RetryPolicy, StaleObject
+from service.storage.base import (
+    WHOLE_OBJECT_LIMIT,
+    FetchStats,
+    ObjectInfo,
+    RetryPolicy,
+    StaleObject,
+)
 from service.storage.retry import Transient, with_retries
 
 
@@ -128,15 +134,10 @@ class HttpStore:
         return with_retries(get, self.policy, stats, f"GET {self.base_url}/{key} bytes 0-")
 
     def read_all(self, key: str, stats: FetchStats) -> bytes:
-        """Return the whole object (one GET, retried)."""
-
-        def get() -> bytes:
-            stats.add(gets=1)
-            try:
-                data = self._request("GET", key, {}).content
-            except requests.RequestException as exc:
-                raise Transient(f"{type(exc).__name__}: {exc}") from exc
-            stats.add(bytes_fetched=len(data))
-            return data
-
-        return with_retries(get, self.policy, stats, f"GET {self.base_url}/{key}")
+        """Return the whole object: one ranged GET from byte 0, its length checked
+        against the object's size in the store (Content-Range), so that a body cut
+        short is retried like a ranged read's, never taken for the object."""
+        data, info = self.read_head(key, WHOLE_OBJECT_LIMIT, stats)
+        if len(data) != info.size:
+            raise FatalFault(f"{key}: {info.size} bytes, too large to read whole")
+        return data

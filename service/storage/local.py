@@ -1,8 +1,13 @@
-"""Objects as files under a local directory (the embedded default)."""
+"""Objects as files under a local directory (the embedded default).
+
+A key names a regular file whose real path (symbolic links resolved) is under the
+root: a link out of the archive, a directory, a NUL byte or an over-long name is an
+object that does not exist (NotFoundFault), never a read elsewhere."""
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from service.faults import NotFoundFault
@@ -21,31 +26,48 @@ class LocalStore:
 
     def _path(self, key: str) -> Path:
         parts = Path(key).parts
-        if not parts or Path(key).is_absolute() or ".." in parts:
-            raise NotFoundFault(f"object {key!r} is outside the archive")
-        return self.root / key
+        if not parts or "\0" in key or Path(key).is_absolute() or ".." in parts:
+            raise NotFoundFault(f"object {key[:80]!r} is outside the archive")
+        try:
+            path = (self.root / key).resolve()
+        except (OSError, RuntimeError):  # a name too long, a loop of links
+            raise NotFoundFault(f"object {key[:80]!r} not found") from None
+        if not path.is_relative_to(self.root):
+            raise NotFoundFault(f"object {key[:80]!r} is outside the archive")
+        return path
+
+    def _file(self, key: str) -> tuple[int, os.stat_result]:
+        """An open descriptor of the regular file ``key`` and its status.
+
+        Raises
+        ------
+        NotFoundFault
+            Missing, not a regular file, or not a file name this system takes.
+        """
+        try:
+            fd = os.open(self._path(key), os.O_RDONLY)
+        except OSError:
+            raise NotFoundFault(f"object {key[:80]!r} not found") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise NotFoundFault(f"object {key[:80]!r} not found")
+        return fd, st
 
     def stat(self, key: str, stats: FetchStats | None = None) -> ObjectInfo:
         """Return size and ETag of ``key``."""
         if stats is not None:
             stats.add(stats_calls=1)
-        try:
-            st = self._path(key).stat()
-        except FileNotFoundError as exc:
-            raise NotFoundFault(f"object {key!r} not found") from exc
+        fd, st = self._file(key)
+        os.close(fd)
         return ObjectInfo(key, st.st_size, f"{st.st_mtime_ns:x}-{st.st_size:x}")
 
     def read_range(
         self, key: str, start: int, stop: int, etag: str | None, stats: FetchStats
     ) -> bytes:
         """Return bytes ``[start, stop)`` of ``key``."""
-        path = self._path(key)
+        fd, st = self._file(key)
         try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError as exc:
-            raise NotFoundFault(f"object {key!r} not found") from exc
-        try:
-            st = os.fstat(fd)
             if etag is not None and f"{st.st_mtime_ns:x}-{st.st_size:x}" != etag:
                 raise StaleObject(key)
             data = os.pread(fd, stop - start, start)
@@ -73,9 +95,10 @@ class LocalStore:
 
     def read_all(self, key: str, stats: FetchStats) -> bytes:
         """Return the whole object."""
+        fd, st = self._file(key)
         try:
-            data = self._path(key).read_bytes()
-        except FileNotFoundError as exc:
-            raise NotFoundFault(f"object {key!r} not found") from exc
+            data = os.pread(fd, st.st_size, 0)
+        finally:
+            os.close(fd)
         stats.add(gets=1, bytes_fetched=len(data))
         return data

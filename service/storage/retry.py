@@ -46,4 +46,7 @@ def with_retries(call: Callable[[], T], policy: RetryPolicy, stats: FetchStats, 
             return call()
         except Transient as exc:
             last = exc
-    raise TransientFault(f"{what} failed after {policy.max_attempts} attempts: {last}")
+    raise TransientFault(
+        f"the archive store did not answer after {policy.max_attempts} attempts; try again later",
+        detail=f"{what}: {last}",
+    )

@@ -9,7 +9,13 @@ from botocore.config import Config
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from service.faults import FatalFault, NotFoundFault
-from service.storage.base import FetchStats, ObjectInfo, RetryPolicy, StaleObject
+from service.storage.base import (
+    WHOLE_OBJECT_LIMIT,
+    FetchStats,
+    ObjectInfo,
+    RetryPolicy,
+    StaleObject,
+)
 from service.storage.retry import Transient, with_retries
 
 _TRANSIENT_CODES = {
@@ -67,7 +73,7 @@ class S3Store:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.policy = policy
-        self.identity = f"s3://{bucket}/{self.prefix}"
+        self.identity = f"s3://{bucket}/{self.prefix}".rstrip("/")  # + "/" + key: no "//"
         config = Config(
             region_name=region,
             retries={"total_max_attempts": 1, "mode": "standard"},
@@ -209,17 +215,10 @@ class S3Store:
         )
 
     def read_all(self, key: str, stats: FetchStats) -> bytes:
-        """Return the whole object (one GET, retried)."""
-
-        def get() -> bytes:
-            stats.add(gets=1)
-            reply = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-            data = reply["Body"].read()
-            stats.add(bytes_fetched=len(data))
-            if len(data) != int(reply["ContentLength"]):
-                raise Transient("short body")
-            return data
-
-        return with_retries(
-            self._attempt(key, get), self.policy, stats, f"GET {self.identity}/{key}"
-        )
+        """Return the whole object: one ranged GET from byte 0, its length checked
+        against the object's size in the store (Content-Range), so that a body cut
+        short is retried like a ranged read's, never taken for the object."""
+        data, info = self.read_head(key, WHOLE_OBJECT_LIMIT, stats)
+        if len(data) != info.size:
+            raise FatalFault(f"{key}: {info.size} bytes, too large to read whole")
+        return data

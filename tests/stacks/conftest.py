@@ -31,7 +31,7 @@ def params(**values: object) -> Params:
 @pytest.fixture(scope="session")
 def dask_cluster() -> Iterator[tuple[str, int]]:
     """(scheduler address, pid of the cluster process) of a 2-worker local cluster."""
-    address, proc = cluster.start(2)
+    address, proc = cluster.start(2, 2)
     yield address, proc.pid
     cluster.stop(proc)
 

@@ -25,6 +25,7 @@ from service.settings import Settings
 from service.uws.model import ABORTED, COMPLETED, ERROR, EXECUTING, QUEUED
 from service.vo.params import Params
 from service.wiring import Services
+from tests.conftest import link_tree
 from tests.stacks.conftest import DEC, RA, RADIUS, params, results_dir, wait_final, with_scheduler
 
 
@@ -205,15 +206,8 @@ def test_an_exposure_whose_mosaic_is_missing_is_a_row_with_its_error(
             if catalog.source(r["obs_id"]).exposure.object_key == victim.exposure.object_key}  # fmt: skip
     catalog.close()
     assert len(gone) < len(first)
-    root = Path(stack_settings.archive.root)
-    for folder, _, names in os.walk(root):
-        for name in names:
-            src = Path(folder) / name
-            if str(src.relative_to(root)) == victim.exposure.object_key:
-                continue
-            dst = tmp_path / "archive" / src.relative_to(root)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            dst.symlink_to(src)
+    link_tree(Path(stack_settings.archive.root), tmp_path / "archive",
+              frozenset({victim.exposure.object_key}))  # fmt: skip
     settings = dataclasses.replace(
         stack_settings,
         archive=dataclasses.replace(stack_settings.archive, root=str(tmp_path / "archive")),

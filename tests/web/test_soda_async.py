@@ -296,3 +296,27 @@ def test_sync_stack(served):
     assert r.headers["Content-Type"] == "application/x-fits-cube"
     with fits.open(io.BytesIO(r.content)) as hdus:
         assert hdus[0].data.ndim == 3 and len(hdus["TIMES"].data) == hdus[0].data.shape[0]
+
+
+def test_async_is_declared_in_capabilities_and_result_descriptors(served):
+    """/capabilities lists SODA async; SIA 2.0 and DataLink results carry its service
+    descriptor (as pyvo finds it), whose parameters include the stack's filters."""
+    from lxml import etree
+    from pyvo.dal import SIA2Service
+
+    caps = etree.fromstring(requests.get(f"{served}/capabilities", timeout=30).content)
+    urls = {
+        c.get("standardID"): c.findtext(".//accessURL")
+        for c in caps.iter()
+        if etree.QName(c).localname == "capability"
+    }
+    assert urls["ivo://ivoa.net/std/SODA#async-1.0"] == f"{served}/soda/async"
+    rows = SIA2Service(f"{served}/sia/v2").search(pos=(0.2, 12, 0.001))
+    service = rows.get_adhocservice_by_ivoid("ivo://ivoa.net/std/SODA#async-1.0")
+    params = {p.name: p for p in service.params}
+    assert params["accessURL"].value == f"{served}/soda/async"
+    inputs = {p.name for group in service.groups for p in group.entries}
+    assert {"ID", "POS", "CIRCLE", "TIME", "COLLECTION", "RESPONSEFORMAT"} <= inputs
+    links = rows[0].getdatalink()
+    linked = links.get_adhocservice_by_ivoid("ivo://ivoa.net/std/SODA#async-1.0")
+    assert {p.name: p.value for p in linked.params}["accessURL"] == f"{served}/soda/async"
