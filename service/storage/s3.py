@@ -34,6 +34,7 @@ _NETWORK_ERRORS = (
     bce.ReadTimeoutError,
     bce.IncompleteReadError,
     bce.ResponseStreamingError,
+    bce.FlexibleChecksumError,  # a body that does not match the object's checksum
     Urllib3Error,
     ConnectionError,
     TimeoutError,
@@ -98,7 +99,7 @@ class S3Store:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
             if code in {"NoSuchKey", "404", "NotFound"} or status == 404:
-                return NotFoundFault(f"object {key!r} not found in {self.identity}")
+                return NotFoundFault(f"object {key[:80]!r} not found", detail=self.identity)
             if code == "PreconditionFailed" or status == 412:
                 return StaleObject(key)
             if code in _TRANSIENT_CODES or status >= 500 or status == 429:

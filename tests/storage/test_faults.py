@@ -61,7 +61,7 @@ def test_exhausted_retries_fail_clearly_and_cache_nothing_partial(proxy, objects
         # several parts of the next phase succeed, then every request fails
         seen_before = len(proxy.seen)
         proxy.faults.extend(["ok"] * 3 + ["503"] * 400)
-        with pytest.raises(TransientFault, match="failed after 4 attempts"):
+        with pytest.raises(TransientFault, match="did not answer after 4 attempts"):
             reader.read_box(KEY, BOX)
         assert len(proxy.seen) > seen_before + 3
         assert replica.present() == before  # nothing of the failed phase was recorded
@@ -94,3 +94,58 @@ def test_corrupt_tile_is_a_clear_error(demo_archive, tmp_path):
     # other rows of the same object still read correctly
     good = reader.read_box("bad.fits.fz", (0, 100, 0, 10)).data
     np.testing.assert_array_equal(good, fitsio.read(str(source), ext=1)[0:10, 0:100])
+
+
+@pytest.mark.parametrize("fault", ["short", "truncate", "503", "reset"])
+def test_4_whole_objects_are_checked_against_their_size(proxy, objects_root, fault):
+    """A sidecar or header file read whole: a body cut short, even with a Content-Length
+    that agrees with it, is retried (the object's size is in Content-Range)."""
+    policy = dataclasses.replace(TEST_POLICY, read_timeout_s=0.7)
+    store = S3Store("platecut-test", "", policy, endpoint_url=proxy.url)
+    key = "demo/plates/a/a03393.json"
+    proxy.faults.extend([fault])
+    stats = FetchStats()
+    assert store.read_all(key, stats) == (objects_root / key).read_bytes()
+    assert stats.retries == 1
+    proxy.always = "short"
+    with pytest.raises(TransientFault, match="did not answer after 4 attempts"):
+        store.read_all(key, FetchStats())
+    store.close()
+
+
+def test_412_mid_read_reads_the_current_version(proxy, objects_root, tmp_path):
+    """The store says the object changed (412): the reader asks for its header again and
+    reads the version the store holds."""
+    with reader_via(proxy, tmp_path) as reader:
+        reader.read_box(KEY, (0, 10, 0, 10))
+        proxy.faults.extend(["412"])
+        got = reader.read_box(KEY, BOX)
+    np.testing.assert_array_equal(got.data, expected(objects_root))
+
+
+def test_5_damaged_replica_bytes_are_detected_and_fetched_again(objects_root, tmp_path):
+    """Bytes of the replica changed on disk after they were stored (a bad disk, a stray
+    write): a fresh process finds them failing their checksum and fetches them again;
+    the pixels are right."""
+    store = LocalStore(objects_root)
+    with MosaicReader(store, Replica(tmp_path, 1 << 32), ReadOptions()) as reader:
+        first = reader.read_box(KEY, BOX)
+    np.testing.assert_array_equal(first.data, expected(objects_root))
+    (data_file,) = tmp_path.glob("*.data")
+    (sums_file,) = tmp_path.glob("*.sums")
+    start, stop, _ = (
+        int(v, 16) if i == 2 else int(v)
+        for i, v in enumerate(sums_file.read_text().split("\n")[-2].split())
+    )
+    with open(data_file, "r+b") as f:  # damage the last stored part
+        f.seek((start + stop) // 2)
+        f.write(b"\xff\x00\xff\x00")
+    stats = FetchStats()
+    with MosaicReader(store, Replica(tmp_path, 1 << 32), ReadOptions()) as reader:  # a new process
+        again = reader.read_box(KEY, BOX, stats=stats)
+    np.testing.assert_array_equal(again.data, expected(objects_root))
+    assert stats.bytes_fetched >= stop - start  # the damaged part was fetched again
+    stats = FetchStats()
+    with MosaicReader(store, Replica(tmp_path, 1 << 32), ReadOptions()) as reader:
+        reader.read_box(KEY, BOX, stats=stats)
+    assert stats.bytes_fetched == 0  # and is whole now
