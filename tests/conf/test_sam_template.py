@@ -27,12 +27,14 @@ def test_environment_loads_as_settings():
         "PLATECUT_CATALOG_DYNAMODB_REGION": "eu-west-1",
         "PLATECUT_STORAGE_S3_REGION": "eu-west-1",
         "PLATECUT_RESULTS_S3_URL": "s3://results/cutouts",
+        "PLATECUT_VO_ALLOWED_HOSTS": ".lambda-url.eu-west-1.on.aws",
     }
     assert set(concrete) == set(variables)
     settings = load_settings(PROJECT_ROOT / concrete.pop("PLATECUT_CONFIG"), env=concrete)
     assert settings.catalog.backend == "dynamodb"
     assert settings.results.redirect_above_bytes == 4_000_000
     assert Path(settings.cache.dir).is_absolute()
+    assert settings.vo.trusted_hosts() == [".lambda-url.eu-west-1.on.aws"]
 
 
 def test_policy_covers_the_calls_we_make():
@@ -44,11 +46,18 @@ def test_policy_covers_the_calls_we_make():
         "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
     } <= actions
-    source = (PROJECT_ROOT / "service" / "catalog" / "dynamodb.py").read_text()
+    source = "".join(
+        (PROJECT_ROOT / "service" / name).read_text()
+        for name in ("catalog/dynamodb.py", "uws/store.py", "uws/results.py", "storage/s3.py")
+    )  # serving: the catalog, jobs (DynamoDB) and their results (S3)
     for call, action in (
         ("batch_get_item", "dynamodb:BatchGetItem"),
         (".query(", "dynamodb:Query"),
         (".scan(", "dynamodb:Scan"),
+        (".put_item(", "dynamodb:PutItem"),
+        (".delete_item(", "dynamodb:DeleteItem"),
+        (".delete_object(", "s3:DeleteObject"),
+        ("list_objects_v2", "s3:ListBucket"),
     ):
         if call in source:
             assert action in actions

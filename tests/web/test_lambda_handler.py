@@ -38,6 +38,10 @@ def lambda_settings(vo_settings, moto_server, tmp_path_factory):
                 "s3_url": "s3://platecut-results/cutouts",
                 "redirect_above_bytes": 4_000_000,
             },
+            # as the SAM template sets it: the function's own URL hosts
+            "vo": {
+                "allowed_hosts": ".lambda-url.us-east-1.on.aws,.execute-api.us-east-1.amazonaws.com"
+            },
         },
     )
 
