@@ -41,6 +41,8 @@ bench: $(BIN)/.installed-bench
 	$(BIN)/python -m bench.demo_archive
 	$(BIN)/python -m bench.rangeread
 	$(BIN)/python -m bench.cutout
+	$(BIN)/python -m bench.stack
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

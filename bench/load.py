@@ -68,11 +68,11 @@ def client(url: str, rows: list, stop: float, seed: int, log: list, lock: thread
         did, ra, dec = rng.choice(rows)
         if draw < 0.6:
             kind, path = "SIA 2.0", "/sia/v2/query"
-            params = {"POS": f"CIRCLE {ra + rng.uniform(-0.3, 0.3)} {dec + rng.uniform(-0.3, 0.3)} "
-                             f"{rng.choice([0.01, 0.1, 0.5])}"}  # fmt: skip
+            at = f"{(ra + rng.uniform(-0.3, 0.3)) % 360} {dec + rng.uniform(-0.3, 0.3)}"
+            params = {"POS": f"CIRCLE {at} {rng.choice([0.01, 0.1, 0.5])}"}
         elif draw < 0.9:
             kind, path = "SODA", "/soda/sync"
-            centre = f"{ra + rng.uniform(-0.05, 0.05)} {dec + rng.uniform(-0.05, 0.05)}"
+            centre = f"{(ra + rng.uniform(-0.05, 0.05)) % 360} {dec + rng.uniform(-0.05, 0.05)}"
             params = {"ID": did, "CIRCLE": f"{centre} {rng.choice([0.02, 0.05, 0.1])}"}
         else:
             kind, path = "DataLink", "/datalink/links"
