@@ -149,3 +149,26 @@ def test_5_damaged_replica_bytes_are_detected_and_fetched_again(objects_root, tm
     with MosaicReader(store, Replica(tmp_path, 1 << 32), ReadOptions()) as reader:
         reader.read_box(KEY, BOX, stats=stats)
     assert stats.bytes_fetched == 0  # and is whole now
+
+
+def test_5_bytes_that_do_not_decode_are_fetched_once_more(proxy, objects_root, tmp_path):
+    """A tile body damaged in transit so that it no longer decodes (a GZIP tile: its CRC
+    fails) is dropped from the replica and fetched again; the pixels are right."""
+    key = next(
+        str(p.relative_to(objects_root))
+        for p in sorted((objects_root / "demo" / "mosaics").glob("*/*.fz"))
+        if fitsio.read_header(str(p), ext=1)["ZCMPTYPE"] == "GZIP_1"
+    )
+    box = (100, 400, 200, 300)
+    truth = fitsio.read(str(objects_root / key), ext=1)[200:300, 100:400]
+    with reader_via(proxy, tmp_path / "a") as reader:
+        reader.read_box(key, box)
+    gets = [m for m, _ in proxy.seen if m == "GET"]
+    proxy.seen.clear()
+    proxy.faults.extend(["ok"] * (len(gets) - 1) + ["corrupt"])  # the last GET: the tiles
+    with reader_via(proxy, tmp_path / "b") as reader:
+        stats = FetchStats()
+        got = reader.read_box(key, box, stats=stats)
+    np.testing.assert_array_equal(got.data, truth)
+    assert ("GET", "corrupt") in proxy.seen
+    assert sum(m == "GET" for m, _ in proxy.seen) > len(gets)  # fetched once more
