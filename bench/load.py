@@ -26,27 +26,11 @@ import numpy as np
 import requests
 from astropy.io.votable import parse_single_table
 
-from bench.cutout import BENCH_DIR, BUCKET, POLICY, SERVICE, archive
-from service.catalog.ingest import ingest_one
-from service.catalog.sqlite import SqliteCatalog
-from service.storage.s3 import S3Store
+from bench.cutout import BENCH_DIR, BUCKET, archive, catalog_for
 from tests.servers import FaultProxy, Gunicorn, RangeFileServer
 
 FIELDS = ((0.2, 12.0), (150.0, 30.0), (270.0, -30.0))
 FAULTS = ("503", "throttle", "reset", "truncate", "short", "stall")
-
-
-def catalog_for(root: Path, origin: RangeFileServer, path: Path) -> Path:
-    catalog = SqliteCatalog(path)
-    catalog.create()
-    store = S3Store(BUCKET, root.name, POLICY, endpoint_url=origin.url)
-    latency, origin.latency_s = origin.latency_s, 0.0
-    for sidecar in sorted(root.glob("plates/*/*.json")):
-        ingest_one(store, catalog, str(sidecar.relative_to(root)), SERVICE)
-    origin.latency_s = latency
-    store.close()
-    catalog.close()
-    return path
 
 
 def exposures(url: str) -> list[tuple[str, float, float]]:
@@ -153,7 +137,8 @@ def main() -> None:
           f"{args.latency_ms:.0f} ms, gunicorn 2 workers, {os.cpu_count()} cores\n")  # fmt: skip
     try:
         with tempfile.TemporaryDirectory(prefix="platecut-load-") as work:
-            catalog = catalog_for(root, origin, Path(work) / "catalog.sqlite")
+            catalog = Path(work) / "catalog.sqlite"
+            catalog_for(root, origin, catalog).close()
             faulty = (f"{args.fault_rate:.0%} store faults", (args.fault_rate, FAULTS, 7))
             for label, chaos in (("no faults", None), faulty):
                 proxy.chaos = chaos

@@ -27,10 +27,7 @@ from pathlib import Path
 import requests
 from astropy.io.votable import parse_single_table
 
-from bench.cutout import BENCH_DIR, BUCKET, POLICY, SERVICE, archive, median
-from service.catalog.ingest import ingest_one
-from service.catalog.sqlite import SqliteCatalog
-from service.storage.s3 import S3Store
+from bench.cutout import BENCH_DIR, BUCKET, archive, catalog_for, median
 from tests.servers import Gunicorn, RangeFileServer
 
 FIELD = (150.0, 30.0)
@@ -38,19 +35,13 @@ RADIUS = 0.05  # deg: a 250 x 250 px grid at 1.44"/px
 POS = f"CIRCLE {FIELD[0]} {FIELD[1]} {RADIUS}"
 
 
-def catalog_for(root: Path, origin: RangeFileServer, path: Path) -> Path:
-    """The archive's catalog, ingested through the origin (its ETags), once."""
-    if path.exists():
-        return path
-    catalog = SqliteCatalog(path)
-    catalog.create()
-    store = S3Store(BUCKET, root.name, POLICY, endpoint_url=origin.url)
-    latency, origin.latency_s = origin.latency_s, 0.0
-    for sidecar in sorted(root.glob("plates/*/*.json")):
-        ingest_one(store, catalog, str(sidecar.relative_to(root)), SERVICE)
-    origin.latency_s = latency
-    store.close()
-    catalog.close()
+def kept_catalog(root: Path, origin: RangeFileServer, path: Path) -> Path:
+    """The archive's catalog, ingested once and kept beside the archive."""
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        catalog_for(root, origin, partial).close()
+        partial.rename(path)
     return path
 
 
@@ -139,7 +130,7 @@ def main() -> None:
     cores = os.cpu_count() or 1
     runs: dict[str, list[dict]] = {}
     try:
-        catalog = catalog_for(root, origin, BENCH_DIR / f"stack-{args.plates}.sqlite")
+        catalog = kept_catalog(root, origin, BENCH_DIR / f"stack-{args.plates}.sqlite")
         for _ in range(args.repeat):
             for label, how in (("sequential SODA loop", sequential), ("stack", stack)):
                 server = Server(root, origin, catalog, cores)

@@ -27,6 +27,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_answering(proc: subprocess.Popen, url: str, what: str) -> None:
+    """Return once ``url`` answers; fail if ``proc`` exits or a minute passes."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.2)
+
+
 class MotoServer:
     """moto in server mode, as a separate process, on 127.0.0.1."""
 
@@ -38,15 +51,7 @@ class MotoServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{self.url}/moto-api/", timeout=2)
-                return
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.2)
+        wait_until_answering(self.proc, f"{self.url}/moto-api/", "moto server")
 
     def stop(self) -> None:
         """Stop the server process."""
@@ -355,15 +360,7 @@ class Gunicorn:
         )
         if log:
             out.close()  # the child holds its own descriptor
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{self.url}/health", timeout=2)
-                return
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
+        wait_until_answering(self.proc, f"{self.url}/health", "gunicorn")
 
     def worker_pids(self) -> list[int]:
         """The web worker processes (children of the master but its Dask cluster)."""

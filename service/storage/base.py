@@ -6,6 +6,8 @@ import dataclasses
 import threading
 from typing import Protocol
 
+from service.faults import FatalFault
+
 #: largest object read whole (sidecars, header files, job results are far smaller)
 WHOLE_OBJECT_LIMIT = 1 << 31
 
@@ -56,6 +58,16 @@ class ObjectStore(Protocol):
     def read_all(self, key: str, stats: FetchStats) -> bytes:
         """Return the whole (small) object, e.g. a header file."""
         ...
+
+
+def read_whole(store: ObjectStore, key: str, stats: FetchStats) -> bytes:
+    """The whole of a remote object: one ranged GET from byte 0 (``read_head``), whose
+    length the store checks against the object's size (Content-Range), so that a body
+    cut short is retried like a ranged read's, never taken for the object."""
+    data, info = store.read_head(key, WHOLE_OBJECT_LIMIT, stats)
+    if len(data) != info.size:
+        raise FatalFault(f"{key}: {info.size} bytes, too large to read whole")
+    return data
 
 
 @dataclasses.dataclass

@@ -8,11 +8,11 @@ import requests
 
 from service.faults import FatalFault, NotFoundFault
 from service.storage.base import (
-    WHOLE_OBJECT_LIMIT,
     FetchStats,
     ObjectInfo,
     RetryPolicy,
     StaleObject,
+    read_whole,
 )
 from service.storage.retry import Transient, with_retries
 
@@ -134,10 +134,5 @@ class HttpStore:
         return with_retries(get, self.policy, stats, f"GET {self.base_url}/{key} bytes 0-")
 
     def read_all(self, key: str, stats: FetchStats) -> bytes:
-        """Return the whole object: one ranged GET from byte 0, its length checked
-        against the object's size in the store (Content-Range), so that a body cut
-        short is retried like a ranged read's, never taken for the object."""
-        data, info = self.read_head(key, WHOLE_OBJECT_LIMIT, stats)
-        if len(data) != info.size:
-            raise FatalFault(f"{key}: {info.size} bytes, too large to read whole")
-        return data
+        """Return the whole object (see :func:`service.storage.base.read_whole`)."""
+        return read_whole(self, key, stats)
