@@ -128,6 +128,14 @@ def run_peer(job: dict) -> list[dict]:
     return json.loads(out.stdout)
 
 
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into an exit, so that the servers a benchmark started are stopped by
+    its ``finally`` clauses when it is killed."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

@@ -26,7 +26,7 @@ import numpy as np
 import requests
 from astropy.io.votable import parse_single_table
 
-from bench.cutout import BENCH_DIR, BUCKET, archive, catalog_for
+from bench.cutout import BENCH_DIR, BUCKET, archive, catalog_for, exit_on_sigterm
 from tests.servers import FaultProxy, Gunicorn, RangeFileServer
 
 FIELDS = ((0.2, 12.0), (150.0, 30.0), (270.0, -30.0))
@@ -127,6 +127,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=30.0)
     parser.add_argument("--fault-rate", type=float, default=0.10)
     args = parser.parse_args()
+    exit_on_sigterm()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     root = archive("archive-demo-12", plates=12, seed=1)

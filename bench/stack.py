@@ -27,7 +27,7 @@ from pathlib import Path
 import requests
 from astropy.io.votable import parse_single_table
 
-from bench.cutout import BENCH_DIR, BUCKET, archive, catalog_for, median
+from bench.cutout import BENCH_DIR, BUCKET, archive, catalog_for, exit_on_sigterm, median
 from tests.servers import Gunicorn, RangeFileServer
 
 FIELD = (150.0, 30.0)
@@ -121,6 +121,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--latency-ms", type=float, default=30.0)
     args = parser.parse_args()
+    exit_on_sigterm()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")  # the origin ignores signatures
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     start = time.perf_counter()
