@@ -84,13 +84,21 @@ def rss_mb(pids: list[int]) -> list[float]:
     return out
 
 
-def run(label: str, url: str, gunicorn: Gunicorn, rows: list, args: argparse.Namespace) -> None:
+def run(
+    label: str,
+    url: str,
+    gunicorn: Gunicorn,
+    rows: list,
+    args: argparse.Namespace,
+    proxy: FaultProxy,
+) -> None:
     log: list = []
     lock = threading.Lock()
     stop = time.monotonic() + args.minutes * 60
     threads = [threading.Thread(target=client, args=(url, rows, stop, i, log, lock))
                for i in range(args.clients)]  # fmt: skip
     samples = []
+    seen_before = len(proxy.seen)
     begin = time.monotonic()
     for t in threads:
         t.start()
@@ -99,7 +107,12 @@ def run(label: str, url: str, gunicorn: Gunicorn, rows: list, args: argparse.Nam
         time.sleep(5)
     elapsed = time.monotonic() - begin
     print(f"#### {label}: {args.clients} clients, {args.minutes:g} min\n")
-    print(f"{len(log)} requests, {len(log) / elapsed:.1f} requests/s\n")
+    store = proxy.seen[seen_before:]
+    faults = sum(fault != "ok" for _, fault in store)
+    print(
+        f"{len(log)} requests, {len(log) / elapsed:.1f} requests/s; the store got "
+        f"{len(store)} requests ({len(store) / elapsed:.1f}/s), {faults} of them faulty\n"
+    )
     print("| kind | requests/s | p50 | p95 | p99 | answers |")
     print("|---|---|---|---|---|---|")
     for kind in ("SIA 2.0", "SODA", "DataLink"):
@@ -116,7 +129,8 @@ def run(label: str, url: str, gunicorn: Gunicorn, rows: list, args: argparse.Nam
     print("|---|---|---|")
     step = max(1, len(samples) // 10)
     for t, values in samples[::step] + [samples[-1]]:
-        print(f"| {t:.0f} | " + " | ".join(f"{v:.0f}" for v in values) + " |")
+        shown = [f"{v:.0f}" for v in values] + ["-"] * (2 - len(values))  # not yet forked
+        print(f"| {t:.0f} | " + " | ".join(shown) + " |")
     print()
 
 
@@ -126,6 +140,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--latency-ms", type=float, default=30.0)
     parser.add_argument("--fault-rate", type=float, default=0.10)
+    parser.add_argument("--cache-mb", type=float, default=16.0)
     args = parser.parse_args()
     exit_on_sigterm()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
@@ -135,7 +150,8 @@ def main() -> None:
     proxy = FaultProxy(origin.url, stall_s=3.0)
     plates = len(list(root.glob("plates/*/*.json")))
     print(f"### Load: the default demo archive ({plates} plates), origin latency "
-          f"{args.latency_ms:.0f} ms, gunicorn 2 workers, {os.cpu_count()} cores\n")  # fmt: skip
+          f"{args.latency_ms:.0f} ms, gunicorn 2 workers, {os.cpu_count()} cores, a "
+          f"{args.cache_mb:g} MB replica\n")  # fmt: skip
     try:
         with tempfile.TemporaryDirectory(prefix="platecut-load-") as work:
             catalog = Path(work) / "catalog.sqlite"
@@ -149,11 +165,12 @@ def main() -> None:
                     "PLATECUT_STORAGE_READ_TIMEOUT_S": "2.0",
                     "PLATECUT_CATALOG_SQLITE_PATH": str(catalog),
                     "PLATECUT_CACHE_DIR": f"{work}/cache-{len(label)}",
+                    "PLATECUT_CACHE_BUDGET_BYTES": str(int(args.cache_mb * 2**20)),
                     "PLATECUT_STACKS_SCHEDULER": "tcp://127.0.0.1:9",  # no jobs in this mix
                 }, log=Path(work) / f"gunicorn-{len(label)}.log")  # fmt: skip
                 try:
                     rows = exposures(server.url)
-                    run(label, server.url, server, rows, args)
+                    run(label, server.url, server, rows, args, proxy)
                 finally:
                     server.stop()
     finally:
