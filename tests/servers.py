@@ -210,7 +210,8 @@ class FaultProxy:
     ``"503"``, ``"throttle"`` (S3 SlowDown), ``"stall"`` (sleep past the client's
     read timeout), ``"truncate"`` (send half the body, then close), ``"short"`` (half
     the body with a Content-Length that agrees with it: only the object's size tells),
-    ``"corrupt"`` (the body's middle byte inverted), ``"412"`` (the object changed:
+    ``"corrupt"`` (a byte of the body inverted: the middle one, or under ``chaos`` one
+    drawn at random, as damage in transit would be), ``"412"`` (the object changed:
     PreconditionFailed, to conditional reads only), ``"reset"`` (close without answering),
     ``"dynamodb-throttle"`` (ProvisionedThroughputExceeded). An empty queue means
     ``"ok"``; ``always`` applies to every request when set; ``chaos`` = (rate, kinds,
@@ -293,8 +294,8 @@ class FaultProxy:
                 if fault == "short" and len(data) > 1:
                     data = data[: len(data) // 2]
                 elif fault == "corrupt" and data:
-                    middle = len(data) // 2
-                    data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+                    at = proxy._random.randrange(len(data)) if proxy.chaos else len(data) // 2
+                    data = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
                 self.send_response(reply.status)
                 dropped = {"connection", "transfer-encoding", "server", "date"}
                 if self.command != "HEAD":  # a body's length: the one sent (see "short")

@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -35,6 +36,9 @@ from service.rangeread.replica import Replica, ReplicaFile
 from service.storage.base import FetchStats, ObjectInfo, ObjectStore, StaleObject
 
 log = logging.getLogger(__name__)
+#: bytes of one box that would not decode, each time different (damaged in transit),
+#: read before giving up; the same bytes twice are damaged in the store
+DAMAGED_READS = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +69,32 @@ class _Undecodable(Exception):
     def __init__(self, replica: ReplicaFile, ranges: list[Range], error: DecodeError) -> None:
         super().__init__(str(error))
         self.replica, self.ranges = replica, ranges
+
+
+def _checksum(replica: ReplicaFile, ranges: list[Range]) -> int | None:
+    """CRC-32 of the bytes read (None when they are no longer held)."""
+    crc = 0
+    try:
+        for start, stop in ranges:
+            crc = zlib.crc32(replica.pread(start, stop), crc)
+    except LookupError:
+        return None
+    return crc
+
+
+def _plausible(image: CompressedImage, row: bytes, size: int) -> bool:
+    """Whether a tile's descriptor row points into the object's heap, each array no
+    longer than a tile can take compressed (raw 8-byte pixels, twice over): damaged
+    rows would otherwise send the reader past the object, or fetch gigabytes."""
+    most = 2 * image.tile[0] * image.tile[1] * 8 + 4096
+    for column in image.heap_columns:
+        count, offset = column.count_offset(row)
+        length = count * column.element_size
+        if count < 0 or offset < 0 or length > most:
+            return False
+        if count and image.heap_start + offset + length > size:
+            return False
+    return True
 
 
 @dataclasses.dataclass
@@ -256,25 +286,30 @@ class MosaicReader:
         NotFoundFault, TransientFault, CorruptDataFault
         """
         stats = stats or FetchStats()
-        fresh, redecoded = False, False
-        for attempt in range(3):
+        fresh, evicted = False, 0
+        undecodable: set[int] = set()  # checksums of the bytes that did not decode
+        while True:
             try:
                 return self._read_box(key, box, version, stats, fresh)
             except StaleObject:
                 self._superseded_by(key, version)
-                if attempt:
+                if fresh:
                     raise TransientFault(f"{key} kept changing while being read") from None
                 fresh = True
-            except _Undecodable as exc:  # drop what was read, fetch it once more
-                if redecoded:
+            except _Undecodable as exc:  # drop what was read, fetch it again
+                crc = _checksum(exc.replica, exc.ranges)
+                crc = -1 - len(undecodable) if crc is None else crc  # unknown: new bytes
+                if crc in undecodable:  # the same bytes twice: damaged in the store
                     raise CorruptDataFault(f"{key}: cannot decode box {box}: {exc}") from None
+                undecodable.add(crc)
+                if len(undecodable) > DAMAGED_READS:
+                    raise TransientFault(f"{key}: damaged in transit, again and again") from None
                 exc.replica.drop(exc.ranges)
                 self.forget(key)
-                redecoded = True
             except LookupError:  # evicted between fetch and read: fetch again
-                if attempt == 2:
+                evicted += 1
+                if evicted == 3:
                     raise TransientFault(f"{key}: local cache too small to hold one box") from None
-        raise CorruptDataFault(f"{key}: cannot decode box {box}")
 
     def _superseded_by(self, key: str, version: MosaicVersion | None) -> None:
         """Forget ``key`` after a 412; the next read asks the store for its header."""
@@ -313,6 +348,9 @@ class MosaicReader:
             for t in lacking:
                 known.descriptors[t] = replica.pread(*image.descriptor_range(t))
             rows = {t: known.descriptors[t] for t in tiles}
+            if not all(_plausible(image, row, info.size) for row in rows.values()):
+                known.descriptors.clear()  # damaged in transit: drop them, read them again
+                raise _Undecodable(replica, table, DecodeError("tile descriptors out of range"))
             heap = merge([r for t in tiles for r in image.heap_ranges(t, rows[t])])
             self._ensure(key, info, replica, heap, stats)
             needed, read = heap, merge(table + heap)  # rows are in memory now

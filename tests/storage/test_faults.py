@@ -29,12 +29,11 @@ def proxy(moto_server, s3_bucket):
     server.stop()
 
 
-def reader_via(proxy: FaultProxy, cache, part_size: int = 8 << 20) -> MosaicReader:
+def reader_via(proxy: FaultProxy, cache, part_size: int = 8 << 20, **options) -> MosaicReader:
     policy = dataclasses.replace(TEST_POLICY, read_timeout_s=0.7)  # shorter than a stall
     store = S3Store("platecut-test", "", policy, endpoint_url=proxy.url)
-    return MosaicReader(
-        store, Replica(cache, 1 << 32, poison=True), ReadOptions(concurrency=4, part_size=part_size)
-    )
+    options = ReadOptions(concurrency=4, part_size=part_size, **options)
+    return MosaicReader(store, Replica(cache, 1 << 32, poison=True), options)
 
 
 def expected(objects_root, box=BOX):
@@ -172,3 +171,33 @@ def test_5_bytes_that_do_not_decode_are_fetched_once_more(proxy, objects_root, t
     np.testing.assert_array_equal(got.data, truth)
     assert ("GET", "corrupt") in proxy.seen
     assert sum(m == "GET" for m, _ in proxy.seen) > len(gets)  # fetched once more
+
+
+@pytest.mark.parametrize("damaged", [0, 1], ids=["descriptors", "tiles"])
+def test_5_a_damaged_body_of_either_phase_is_fetched_once_more(
+    proxy, objects_root, tmp_path, damaged
+):
+    """A byte changed in the descriptor rows (tile offsets and lengths: they may point
+    outside the heap) or in the tiles of a GZIP plate: the reader drops what it read and
+    fetches it once more; the pixels are right and nothing absurd is fetched."""
+    key = next(
+        str(p.relative_to(objects_root))
+        for p in sorted((objects_root / "demo" / "mosaics").glob("*/*.fz"))
+        if fitsio.read_header(str(p), ext=1)["ZCMPTYPE"] == "GZIP_1"
+    )
+    box = (0, 500, 100, 400)
+    truth = fitsio.read(str(objects_root / key), ext=1)[100:400, 0:500]
+    # a first read of 2 blocks: the header, not the tile table behind it
+    with reader_via(proxy, tmp_path / "a", header_initial_bytes=2 * 2880) as reader:
+        reader.read_box(key, (0, 10, 0, 10))  # the header, known from now on
+        proxy.seen.clear()
+        reader.read_box(key, (0, 10, 20, 30))
+        assert len(proxy.seen) == 2  # the descriptor rows, then the tiles
+        proxy.seen.clear()
+        proxy.faults.extend(["ok"] * damaged + ["corrupt"])
+        stats = FetchStats()
+        got = reader.read_box(key, box, stats=stats)
+    np.testing.assert_array_equal(got.data, truth)
+    assert proxy.seen[damaged] == ("GET", "corrupt")
+    assert len(proxy.seen) > 2  # fetched once more
+    assert stats.bytes_fetched < 4 * (objects_root / key).stat().st_size
