@@ -72,12 +72,6 @@ class Rendered:
     mime: str
     filename: str
 
-    @property
-    def disposition(self) -> str:
-        """FITS is downloaded; previews are shown."""
-        kind = "attachment" if self.mime in FITS_TYPES else "inline"
-        return f'{kind}; filename="{self.filename}"'
-
 
 class CutoutService:
     """Cutouts of the catalog's exposure solutions.

@@ -140,14 +140,26 @@ class CompressedImage:
         start = self.data_start + tile * self.row_bytes
         return start, start + self.row_bytes
 
-    def heap_ranges(self, tile: int, row: bytes) -> list[tuple[int, int]]:
-        """Byte ranges of one tile's heap arrays, from its table row."""
+    def heap_ranges(self, tile: int, row: bytes, size: int) -> list[tuple[int, int]]:
+        """Byte ranges of one tile's heap arrays, from its table row.
+
+        Raises
+        ------
+        FitsStructureError
+            If the row points outside the heap of an object of ``size`` bytes, or at an
+            array longer than a tile can take compressed (raw 8-byte pixels, twice
+            over): a damaged row would otherwise send a reader past the object, or
+            have it fetch gigabytes.
+        """
+        most = 2 * self.tile[0] * self.tile[1] * 8 + 4096
         out = []
         for col in self.heap_columns:
             count, offset = col.count_offset(row)
-            if count > 0:
-                start = self.heap_start + offset
-                out.append((start, start + count * col.element_size))
+            start, length = self.heap_start + offset, count * col.element_size
+            if count < 0 or offset < 0 or length > most or start + length > size:
+                raise FitsStructureError(f"tile {tile}: descriptor out of range")
+            if count:
+                out.append((start, start + length))
         return out
 
 

@@ -82,21 +82,6 @@ def _checksum(replica: ReplicaFile, ranges: list[Range]) -> int | None:
     return crc
 
 
-def _plausible(image: CompressedImage, row: bytes, size: int) -> bool:
-    """Whether a tile's descriptor row points into the object's heap, each array no
-    longer than a tile can take compressed (raw 8-byte pixels, twice over): damaged
-    rows would otherwise send the reader past the object, or fetch gigabytes."""
-    most = 2 * image.tile[0] * image.tile[1] * 8 + 4096
-    for column in image.heap_columns:
-        count, offset = column.count_offset(row)
-        length = count * column.element_size
-        if count < 0 or offset < 0 or length > most:
-            return False
-        if count and image.heap_start + offset + length > size:
-            return False
-    return True
-
-
 @dataclasses.dataclass
 class _Known:
     """What this process remembers of one object version."""
@@ -348,10 +333,11 @@ class MosaicReader:
             for t in lacking:
                 known.descriptors[t] = replica.pread(*image.descriptor_range(t))
             rows = {t: known.descriptors[t] for t in tiles}
-            if not all(_plausible(image, row, info.size) for row in rows.values()):
-                known.descriptors.clear()  # damaged in transit: drop them, read them again
-                raise _Undecodable(replica, table, DecodeError("tile descriptors out of range"))
-            heap = merge([r for t in tiles for r in image.heap_ranges(t, rows[t])])
+            try:
+                heap = merge([r for t in tiles for r in image.heap_ranges(t, rows[t], info.size)])
+            except FitsStructureError as exc:  # damaged in transit: drop them, read again
+                known.descriptors.clear()
+                raise _Undecodable(replica, table, DecodeError(str(exc))) from exc
             self._ensure(key, info, replica, heap, stats)
             needed, read = heap, merge(table + heap)  # rows are in memory now
         else:

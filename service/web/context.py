@@ -6,7 +6,7 @@ themselves; nothing here keeps request state, so any worker can answer any reque
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 
 from service.settings import Settings
 from service.vo.params import Params
@@ -37,3 +37,17 @@ def request_params() -> Params:
     if request.method == "POST":
         pairs += list(request.form.items(multi=True))
     return Params(pairs)
+
+
+def file_response(body: bytes, mime: str, filename: str) -> Response:
+    """A file as a client gets it: shown where a browser can (images, JSON), downloaded
+    otherwise (FITS, zip, PDF)."""
+    kind = "inline" if mime.startswith("image/") or mime == "application/json" else "attachment"
+    return Response(
+        body,
+        mimetype=mime,
+        headers={
+            "Content-Length": str(len(body)),
+            "Content-Disposition": f'{kind}; filename="{filename}"',
+        },
+    )

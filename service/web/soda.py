@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from service.vo import soda
-from service.web.context import request_params, services
+from service.web.context import file_response, request_params, services
 
 blueprint = Blueprint("soda", __name__, url_prefix="/soda")
 
@@ -18,14 +18,7 @@ def sync() -> Response:
     rendered = svc.cutouts.cutout(parsed.obs_id, parsed.spec)
     if rendered is None:
         return Response(status=204)
-    return Response(
-        rendered.body,
-        mimetype=rendered.mime,
-        headers={
-            "Content-Length": str(len(rendered.body)),
-            "Content-Disposition": rendered.disposition,
-        },
-    )
+    return file_response(rendered.body, rendered.mime, rendered.filename)
 
 
 @blueprint.route("/stack", methods=["GET", "POST"])
@@ -33,12 +26,4 @@ def stack() -> Response:
     """A small stack at once (at most ``stacks.max_sync_frames`` exposures): every
     exposure covering the region's centre, on one grid, in the RESPONSEFORMAT asked for."""
     body, mime, name = services().job_service.sync_stack(request_params())
-    kind = "inline" if mime.startswith("image/") else "attachment"
-    return Response(
-        body,
-        mimetype=mime,
-        headers={
-            "Content-Length": str(len(body)),
-            "Content-Disposition": f'{kind}; filename="stack-{name}"',
-        },
-    )
+    return file_response(body, mime, f"stack-{name}")

@@ -18,7 +18,7 @@ from service.faults import NotFoundFault, UsageFault
 from service.stacks.jobs import JobService
 from service.uws.model import PHASES, Job, iso
 from service.vo.params import number, shown
-from service.web.context import base_url, request_params, services
+from service.web.context import base_url, file_response, request_params, services
 
 blueprint = Blueprint("soda_async", __name__, url_prefix="/soda/async")
 XML = "application/xml"
@@ -198,12 +198,4 @@ def result(job_id: str, name: str) -> Response:
     if url:
         return redirect(url, code=303)
     assert body is not None
-    kind = "inline" if mime.startswith("image/") or mime == "application/json" else "attachment"
-    return Response(
-        body,
-        mimetype=mime,
-        headers={
-            "Content-Length": str(len(body)),
-            "Content-Disposition": f'{kind}; filename="{job_id}-{name}"',
-        },
-    )
+    return file_response(body, mime, f"{job_id}-{name}")

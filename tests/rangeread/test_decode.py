@@ -88,7 +88,7 @@ def test_corrupt_tile_bytes_raise_decode_error(demo_archive):
         if fitsio.read_header(str(p), ext=1)["ZCMPTYPE"] == "RICE_1"
     )
     image, raw, rows = opened(path)
-    start, stop = image.heap_ranges(3, rows[3])[0]
+    start, stop = image.heap_ranges(3, rows[3], len(raw))[0]
     broken = bytearray(raw)
     broken[start:stop] = bytes(stop - start)
     with pytest.raises(DecodeError, match="RICE_1"):

@@ -27,7 +27,7 @@ def test_compressed_layout_matches_astropy(variety_dir, demo_archive):
             rng = np.random.default_rng(0)
             for t in rng.integers(0, image.n_tiles, 10):
                 row = raw[slice(*image.descriptor_range(int(t)))]
-                ranges = image.heap_ranges(int(t), row)
+                ranges = image.heap_ranges(int(t), row, len(raw))
                 arrays = [np.asarray(data[c.name][t]) for c in image.heap_columns]
                 expected = [a.astype(a.dtype.newbyteorder(">")).tobytes() for a in arrays if a.size]
                 assert [raw[a:b] for a, b in ranges] == expected, (path, t)
@@ -47,3 +47,21 @@ def test_short_buffers_ask_for_more_and_junk_is_refused(variety_dir):
     assert isinstance(locate_image(raw[: need + 2880 * 10]), CompressedImage)
     with pytest.raises(FitsStructureError, match="no SIMPLE card"):
         locate_image(b"GIF89a" + bytes(3000))
+
+
+def test_damaged_descriptor_rows_are_refused(demo_archive):
+    """A row pointing past the object, at a negative place or at an absurd length is a
+    FitsStructureError, never a range to fetch."""
+    path = sorted(demo_archive.glob("mosaics/*/*.fz"))[0]
+    raw = path.read_bytes()
+    image = locate_image(raw[:200_000])
+    row = raw[slice(*image.descriptor_range(7))]
+    assert image.heap_ranges(7, row, len(raw))  # the row as written
+    column = image.heap_columns[0]
+    for count, offset in ((1, len(raw)), (-1, 0), (1 << 30, 0), (1, -5)):
+        damaged = bytearray(row)
+        kind = np.dtype(">i8" if column.descriptor == "Q" else ">i4")
+        values = np.array([count, offset], kind).tobytes()
+        damaged[column.row_offset : column.row_offset + len(values)] = values
+        with pytest.raises(FitsStructureError, match="descriptor out of range"):
+            image.heap_ranges(7, bytes(damaged), len(raw))

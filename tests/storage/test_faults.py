@@ -36,6 +36,15 @@ def reader_via(proxy: FaultProxy, cache, part_size: int = 8 << 20, **options) ->
     return MosaicReader(store, Replica(cache, 1 << 32, poison=True), options)
 
 
+def gzip_key(objects_root) -> str:
+    """A GZIP-compressed demo mosaic: its tiles fail their CRC when a byte changes."""
+    return next(
+        str(p.relative_to(objects_root))
+        for p in sorted((objects_root / "demo" / "mosaics").glob("*/*.fz"))
+        if fitsio.read_header(str(p), ext=1)["ZCMPTYPE"] == "GZIP_1"
+    )
+
+
 def expected(objects_root, box=BOX):
     x0, x1, y0, y1 = box
     return fitsio.read(str(objects_root / KEY), ext=1)[y0:y1, x0:x1]
@@ -84,7 +93,7 @@ def test_corrupt_tile_is_a_clear_error(demo_archive, tmp_path):
     raw = bytearray(source.read_bytes())
     image = locate_image(bytes(raw[:100_000]))
     row = bytes(raw[slice(*image.descriptor_range(500))])
-    start, stop = image.heap_ranges(500, row)[0]
+    start, stop = image.heap_ranges(500, row, len(raw))[0]
     raw[start + 10 : stop - 10] = bytes(stop - start - 20)  # zero the middle of the stream
     (tmp_path / "bad.fits.fz").write_bytes(bytes(raw))
     reader = MosaicReader(LocalStore(tmp_path), Replica(tmp_path / "cache", 1 << 30), ReadOptions())
@@ -153,11 +162,7 @@ def test_5_damaged_replica_bytes_are_detected_and_fetched_again(objects_root, tm
 def test_5_bytes_that_do_not_decode_are_fetched_once_more(proxy, objects_root, tmp_path):
     """A tile body damaged in transit so that it no longer decodes (a GZIP tile: its CRC
     fails) is dropped from the replica and fetched again; the pixels are right."""
-    key = next(
-        str(p.relative_to(objects_root))
-        for p in sorted((objects_root / "demo" / "mosaics").glob("*/*.fz"))
-        if fitsio.read_header(str(p), ext=1)["ZCMPTYPE"] == "GZIP_1"
-    )
+    key = gzip_key(objects_root)
     box = (100, 400, 200, 300)
     truth = fitsio.read(str(objects_root / key), ext=1)[200:300, 100:400]
     with reader_via(proxy, tmp_path / "a") as reader:
@@ -180,11 +185,7 @@ def test_5_a_damaged_body_of_either_phase_is_fetched_once_more(
     """A byte changed in the descriptor rows (tile offsets and lengths: they may point
     outside the heap) or in the tiles of a GZIP plate: the reader drops what it read and
     fetches it once more; the pixels are right and nothing absurd is fetched."""
-    key = next(
-        str(p.relative_to(objects_root))
-        for p in sorted((objects_root / "demo" / "mosaics").glob("*/*.fz"))
-        if fitsio.read_header(str(p), ext=1)["ZCMPTYPE"] == "GZIP_1"
-    )
+    key = gzip_key(objects_root)
     box = (0, 500, 100, 400)
     truth = fitsio.read(str(objects_root / key), ext=1)[100:400, 0:500]
     # a first read of 2 blocks: the header, not the tile table behind it
