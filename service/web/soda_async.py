@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Callable
 
 from flask import Blueprint, Response, redirect, render_template, request
 
@@ -120,37 +121,39 @@ def job(job_id: str) -> Response:
     return _job_document(_jobs().get(job_id, seconds, phase))
 
 
+def _job_field(
+    job_id: str,
+    name: str,
+    hint: str,
+    change: Callable[[str, str], object],
+    text_of: Callable[[Job], object],
+) -> Response:
+    """GET: one field of the job as text; POST: ``name=value`` given to ``change``
+    (job id, value), then 303 to the job."""
+    if request.method == "POST":
+        value = request_params().one(name)
+        if not value:
+            raise UsageFault(f"Field {name}: missing ({hint})")
+        change(job_id, value)
+        return _see(job_id)
+    return _text(text_of(_jobs().get(job_id)))
+
+
 @blueprint.route("/<job_id>/phase", methods=["GET", "POST"])
 def phase(job_id: str) -> Response:
-    if request.method == "POST":
-        value = request_params().one("PHASE")
-        if not value:
-            raise UsageFault("Field PHASE: missing (RUN or ABORT)")
-        _jobs().phase(job_id, value)
-        return _see(job_id)
-    return _text(_jobs().get(job_id).phase)
+    return _job_field(job_id, "PHASE", "RUN or ABORT", _jobs().phase, lambda j: j.phase)
 
 
 @blueprint.route("/<job_id>/executionduration", methods=["GET", "POST"])
 def execution_duration(job_id: str) -> Response:
-    if request.method == "POST":
-        value = request_params().one("EXECUTIONDURATION")
-        if not value:
-            raise UsageFault("Field EXECUTIONDURATION: missing (seconds)")
-        _jobs().execution_duration(job_id, value)
-        return _see(job_id)
-    return _text(_jobs().get(job_id).execution_duration)
+    return _job_field(job_id, "EXECUTIONDURATION", "seconds", _jobs().execution_duration,
+                      lambda j: j.execution_duration)  # fmt: skip
 
 
 @blueprint.route("/<job_id>/destruction", methods=["GET", "POST"])
 def destruction(job_id: str) -> Response:
-    if request.method == "POST":
-        value = request_params().one("DESTRUCTION")
-        if not value:
-            raise UsageFault("Field DESTRUCTION: missing (ISO 8601 time)")
-        _jobs().destruction(job_id, value)
-        return _see(job_id)
-    return _text(iso(_jobs().get(job_id).destruction))
+    return _job_field(job_id, "DESTRUCTION", "ISO 8601 time", _jobs().destruction,
+                      lambda j: iso(j.destruction))  # fmt: skip
 
 
 @blueprint.get("/<job_id>/quote")
