@@ -17,4 +17,4 @@ USER platecut
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c \
     "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=4)"
-CMD ["gunicorn", "-c", "conf/gunicorn.conf.py", "service:create_app()"]
+CMD ["gunicorn", "-c", "conf/gunicorn.conf.py", "service.app:create_app()"]

@@ -20,7 +20,7 @@ $(BIN)/.installed-test: $(BIN)/.installed-app
 serve: $(BIN)/.installed-app
 	$(BIN)/platecut demo-archive --if-absent
 	$(BIN)/platecut ingest
-	exec $(BIN)/gunicorn -c conf/gunicorn.conf.py 'service:create_app()'
+	exec $(BIN)/gunicorn -c conf/gunicorn.conf.py 'service.app:create_app()'
 
 ## Install the test dependencies (Python and Debian) and run every test
 test: $(BIN)/.installed-test

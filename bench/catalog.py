@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from service.catalog.dynamodb import PARENT_ORDER, SCAN_THRESHOLD
-from service.catalog.geometry import Circle
 from service.catalog.index import region_cells
 from service.catalog.query import ExposureQuery
 from service.catalog.records import ExposureRecord, PlateRecord
 from service.catalog.sqlite import SqliteCatalog
+from service.sky import Circle
 from tests.catalog.conftest import synthetic_footprint
 
 

@@ -34,7 +34,7 @@ from service.catalog.sqlite import SqliteCatalog
 from service.cutout import engine as engine_module
 from service.cutout.engine import CutoutEngine, CutoutLimits, CutoutRequest, solution_of
 from service.cutout.grid import TargetGrid
-from service.cutouts import CutoutService
+from service.cutout.service import CutoutService
 from service.demo.generate import generate_archive
 from service.rangeread.reader import MosaicReader, ReadOptions
 from service.rangeread.replica import Replica

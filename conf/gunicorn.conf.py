@@ -1,6 +1,6 @@
 """gunicorn configuration for Platecut: bind, workers and timeout come from the settings.
 
-Run: ``gunicorn -c conf/gunicorn.conf.py 'service:create_app()'``.
+Run: ``gunicorn -c conf/gunicorn.conf.py 'service.app:create_app()'``.
 """
 
 import os
@@ -31,7 +31,7 @@ def on_starting(server) -> None:  # noqa: ANN001
     workers, forked after this, read its address from the environment."""
     if _settings.stacks.scheduler:
         return
-    from service.stacks import cluster
+    from service.jobs import cluster
 
     address, proc = cluster.start(_settings.stacks.local_workers, _settings.stacks.local_threads)
     os.environ["PLATECUT_STACKS_SCHEDULER"] = address
@@ -43,6 +43,6 @@ def on_exit(server) -> None:  # noqa: ANN001
     """Stop the local Dask cluster."""
     proc = getattr(server, "platecut_cluster", None)
     if proc is not None:
-        from service.stacks import cluster
+        from service.jobs import cluster
 
         cluster.stop(proc)

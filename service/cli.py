@@ -123,12 +123,19 @@ def _catalog_create(args: argparse.Namespace, settings: Settings) -> int:
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from service.catalog.factory import open_catalog
     from service.catalog.ingest import ingest
-    from service.storage import open_store
+    from service.storage.factory import open_store
 
     store, catalog = open_store(settings), open_catalog(settings)
     try:
         start = time.perf_counter()
-        report = ingest(store, catalog, settings.service, workers=args.workers, force=args.force)
+        report = ingest(
+            store,
+            catalog,
+            settings.service,
+            workers=args.workers,
+            force=args.force,
+            header_bytes=settings.storage.header_initial_bytes,
+        )
     finally:
         catalog.close()
         store.close()
@@ -137,58 +144,57 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _mjd(text: str) -> float:
-    """An MJD, or a date (ISO 8601, e.g. 1925-03-01) as MJD."""
-    try:
-        return float(text)
-    except ValueError:
-        import warnings
+def _download(url: str) -> bytes:
+    """A result the result store gives by URL (the results bucket)."""
+    import urllib.request
 
-        from astropy.time import Time
-        from erfa import ErfaWarning
-
-        with warnings.catch_warnings():  # UTC before 1960 is "dubious" to ERFA: fine for dates
-            warnings.simplefilter("ignore", ErfaWarning)
-            return float(Time(text, format="isot" if "T" in text else "iso", scale="utc").mjd)
-
-
-STACK_SUFFIXES = {".fits": "fits", ".fit": "fits", ".zip": "zip", ".png": "png", ".pdf": "pdf",
-                  ".webp": "webp", ".json": "json", ".apng": "apng"}  # fmt: skip
+    with urllib.request.urlopen(url, timeout=300) as reply:  # noqa: S310 - our bucket's URL
+        return reply.read()
 
 
 def _stack(args: argparse.Namespace, settings: Settings) -> int:
     import dataclasses
 
     from service.faults import Fault
+    from service.jobs import cluster
+    from service.jobs.dask import DaskExecutor
+    from service.jobs.formats import STACK_FORMATS, format_of_file, stack_format
+    from service.jobs.model import COMPLETED, FINAL
+    from service.jobs.outputs import main_product
+    from service.jobs.requests import Submission
     from service.progress import draw
-    from service.stacks import cluster
-    from service.stacks.outputs import main_product
-    from service.uws.model import COMPLETED, FINAL
-    from service.vo.params import Params
+    from service.times import mjd
+    from service.vo import soda
+    from service.vo.values import Params
     from service.wiring import Services
 
-    fmt = args.format or STACK_SUFFIXES.get(Path(args.out).suffix.lower())
+    fmt = stack_format(args.format) if args.format else format_of_file(args.out)
     if fmt is None:
-        print(f"platecut: say --format for {args.out} (fits, cube, zip, png, pdf, apng, "
-              "webp, json)", file=sys.stderr)  # fmt: skip
+        known = ", ".join(a for f in STACK_FORMATS for a in f.aliases)
+        print(f"platecut: say --format for {args.out} ({known})", file=sys.stderr)
         return 2
-    pairs = [("POS", f"CIRCLE {args.ra} {args.dec} {args.radius}"), ("RESPONSEFORMAT", fmt)]
+    pairs = [("POS", f"CIRCLE {args.ra} {args.dec} {args.radius}"), ("RESPONSEFORMAT", fmt.mime)]
     if args.date_from or args.date_to:
-        low = _mjd(args.date_from) if args.date_from else "-Inf"
-        high = _mjd(args.date_to) if args.date_to else "+Inf"
+        low = mjd(args.date_from) if args.date_from else "-Inf"
+        high = mjd(args.date_to) if args.date_to else "+Inf"
         pairs.append(("TIME", f"{low} {high}"))
     pairs += [("COLLECTION", series) for series in filter(None, (args.series or "").split(","))]
     grid = (("SCALE", args.scale), ("WIDTH", args.size), ("STYLE", args.style))
     pairs += [(name, str(value)) for name, value in grid if value]
+    try:
+        request = soda.parse_stack(Params(pairs), settings, Submission(tuple(pairs), run=True))
+    except Fault as exc:
+        print(f"platecut: {exc.label}: {exc}", file=sys.stderr)
+        return 2
     proc = None
     if not settings.stacks.scheduler:  # no cluster configured: one of our own, for this run
         address, proc = cluster.start(settings.stacks.local_workers, settings.stacks.local_threads)
         stacks = dataclasses.replace(settings.stacks, scheduler=address)
         settings = dataclasses.replace(settings, stacks=stacks)
-    services = Services(settings)
+    services = Services(settings, executor=DaskExecutor(settings))
     try:
         jobs = services.job_service
-        job = jobs.create(Params(pairs + [("PHASE", "RUN")]))
+        job = jobs.create(request)
         try:
             while job.phase not in FINAL:
                 draw(sys.stderr, "stack", job.done, job.total, "exposures")
@@ -198,8 +204,8 @@ def _stack(args: argparse.Namespace, settings: Settings) -> int:
             if job.phase != COMPLETED:
                 print(f"platecut: the stack ended {job.phase}: {job.error}", file=sys.stderr)
                 return 1
-            body, _, _ = jobs.result(job.job_id, main_product(job))
-            Path(args.out).write_bytes(body)
+            answer = jobs.result(job.job_id, main_product(job))
+            Path(args.out).write_bytes(answer.body or _download(answer.url or ""))
         finally:
             jobs.destroy(job.job_id)
     except Fault as exc:
@@ -276,8 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     stack.add_argument("--ra", type=float, required=True, help="RA, degrees")
     stack.add_argument("--dec", type=float, required=True, help="Dec, degrees")
     stack.add_argument("--radius", type=float, default=0.05, help="half-size, deg (0.05)")
-    stack.add_argument("--from", dest="date_from", help="earliest date (ISO or MJD)")
-    stack.add_argument("--to", dest="date_to", help="latest date (ISO or MJD)")
+    stack.add_argument("--from", dest="date_from", help="earliest date (year, ISO or MJD)")
+    stack.add_argument("--to", dest="date_to", help="latest date (year, ISO or MJD)")
     stack.add_argument("--series", help="comma-separated plate series (a, mc, ...)")
     stack.add_argument("--scale", type=float, help="arcsec per px (default from settings)")
     stack.add_argument("--size", type=int, help="grid side in px (default: 2 x radius)")

@@ -1,10 +1,13 @@
 """The one place that builds the parts of a Platecut process from its settings: object
-store, catalog, replica and reader, cutout engine, cutout service, results bucket; and
-closes them (connections and thread pools).
+store, catalog, replica and reader, cutout engine and service, discovery and links
+services, results bucket, job and result stores, and the job service; and closes them
+(connections and thread pools).
 
-Domain modules take their dependencies as arguments and never read settings; the web
-app (:mod:`service.web.context`), the command line and the benchmarks build through
-here.
+Parts are made on first use, so a process opens only what it uses: a cutout from a
+local archive imports neither boto3 nor Dask. Domain modules take their dependencies
+as arguments and never read settings; the web app (:mod:`service.web.context`), the
+command line, the Dask workers (:mod:`service.jobs.worker`) and the benchmarks build
+through here. Depends on no web module and no executor.
 """
 
 from __future__ import annotations
@@ -15,15 +18,18 @@ from functools import cached_property
 from service.catalog.base import Catalog
 from service.catalog.factory import open_catalog
 from service.cutout.engine import CutoutEngine, CutoutLimits
-from service.cutouts import CutoutService
+from service.cutout.service import CutoutService
+from service.discovery import DiscoveryService
+from service.faults import FatalFault
+from service.jobs.results import BucketResults, LocalResults, ResultStore
+from service.jobs.service import Executor, JobService
+from service.jobs.store import JobStore, SqliteJobStore
+from service.links import LinksService
 from service.rangeread.reader import MosaicReader, ReadOptions
 from service.rangeread.replica import Replica
 from service.settings import Settings
-from service.storage.base import ObjectStore
+from service.storage.base import ObjectStore, ResultBucket
 from service.storage.factory import open_results, open_store
-from service.storage.s3 import S3Store
-from service.uws.results import LocalResults, ResultStore, S3Results
-from service.uws.store import DynamoJobStore, JobStore, SqliteJobStore
 
 
 def read_options(settings: Settings) -> ReadOptions:
@@ -56,6 +62,16 @@ def open_engine(settings: Settings, store: ObjectStore) -> CutoutEngine:
     return CutoutEngine(open_reader(settings, store), limits)
 
 
+def open_job_store(settings: Settings) -> JobStore:
+    """UWS jobs: beside the catalog (its SQLite file or its DynamoDB table)."""
+    c = settings.catalog
+    if c.backend == "dynamodb":
+        from service.jobs.dynamo_store import DynamoJobStore
+
+        return DynamoJobStore(c.dynamodb_table, c.dynamodb_endpoint_url, c.dynamodb_region)
+    return SqliteJobStore(c.sqlite_file())
+
+
 class Services:
     """The parts of one process, opened on first use and closed together.
 
@@ -63,10 +79,14 @@ class Services:
     ----------
     settings
         The process's settings.
+    executor
+        Where jobs run (a process that hands jobs over: the web app, the command
+        line); None in a process that runs them (a Dask worker).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, executor: Executor | None = None) -> None:
         self.settings = settings
+        self.executor = executor
         self._lock = threading.RLock()
 
     @cached_property
@@ -82,7 +102,7 @@ class Services:
             return open_catalog(self.settings)
 
     @cached_property
-    def results(self) -> S3Store | None:
+    def results(self) -> ResultBucket | None:
         """Where large responses are written, if configured."""
         with self._lock:
             return open_results(self.settings)
@@ -100,67 +120,62 @@ class Services:
             return CutoutService(self.catalog, self.engine, self.settings.cutout.default_size)
 
     @cached_property
-    def jobs(self) -> JobStore:
-        """UWS jobs: beside the catalog (its SQLite file or its DynamoDB table)."""
-        c = self.settings.catalog
+    def discovery(self) -> DiscoveryService:
+        """Catalog searches of SIA 2.0, SIA 1.0 and the web page."""
         with self._lock:
-            if c.backend == "dynamodb":
-                return DynamoJobStore(c.dynamodb_table, c.dynamodb_endpoint_url, c.dynamodb_region)
-            return SqliteJobStore(c.sqlite_file())
+            return DiscoveryService(self.catalog, self.cutouts)
+
+    @cached_property
+    def links(self) -> LinksService:
+        """DataLink's identifiers to records."""
+        with self._lock:
+            return LinksService(self.catalog, self.settings.service)
+
+    @cached_property
+    def jobs(self) -> JobStore:
+        """UWS jobs: beside the catalog."""
+        with self._lock:
+            return open_job_store(self.settings)
 
     @cached_property
     def job_results(self) -> ResultStore:
         """Job results: the results bucket when configured, else a local directory."""
         with self._lock:
             if self.results is not None:
-                return S3Results(self.results, self.settings.results.url_expiry_s)
+                return BucketResults(self.results, self.settings.results.url_expiry_s)
             return LocalResults(
                 self.settings.stacks.results_path(self.settings.catalog.sqlite_file())
             )
 
     @cached_property
-    def job_service(self):  # noqa: ANN201 - service.stacks.jobs.JobService
-        """UWS jobs and stacks."""
-        from service.stacks.jobs import JobService
-
-        with self._lock:
-            return JobService(self)
-
-    @cached_property
-    def dask(self):  # noqa: ANN201 - distributed.Client, imported only when jobs run
-        """A client of the Dask scheduler (``stacks.scheduler``).
+    def job_service(self) -> JobService:
+        """UWS jobs and stacks.
 
         Raises
         ------
-        TransientFault
-            If no scheduler is configured or it cannot be reached.
+        FatalFault
+            In a process built without an executor.
         """
-        from distributed import Client
-
-        from service.faults import TransientFault
-
-        address = self.settings.stacks.scheduler
-        if not address:
-            raise TransientFault(
-                "no Dask scheduler: stacks.scheduler is empty and no local cluster runs "
-                "(`make serve` starts one; elsewhere set PLATECUT_STACKS_SCHEDULER)"
-            )
+        if self.executor is None:
+            raise FatalFault("this process runs jobs; it does not take them")
         with self._lock:
-            try:
-                return Client(address, timeout=10, set_as_default=False)
-            except (OSError, TimeoutError) as exc:
-                raise TransientFault(f"the Dask scheduler {address} cannot be reached") from exc
+            return JobService(
+                catalog=self.catalog,
+                cutouts=self.cutouts,
+                store=self.jobs,
+                results=self.job_results,
+                executor=self.executor,
+                limits=self.settings.stacks,
+            )
 
     def close(self) -> None:
         """Close what was opened (the engine's reader closes the store)."""
         opened = self.__dict__
+        for name in ("cutouts", "discovery", "links", "job_results", "job_service"):
+            opened.pop(name, None)
+        if self.executor is not None:
+            self.executor.close()
         engine = opened.pop("engine", None)
-        opened.pop("cutouts", None)
-        opened.pop("job_results", None)
-        opened.pop("job_service", None)
-        client = opened.pop("dask", None)
-        if client is not None:
-            client.close()
         if engine is not None:
             engine.close()
             opened.pop("store", None)

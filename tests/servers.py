@@ -351,7 +351,7 @@ class Gunicorn:
                 str(Path(sys.executable).with_name("gunicorn")),
                 "-c",
                 str(PROJECT_ROOT / "conf" / "gunicorn.conf.py"),
-                "service:create_app()",
+                "service.app:create_app()",
             ],
             cwd=PROJECT_ROOT,
             env=full,
@@ -372,7 +372,7 @@ class Gunicorn:
                 command = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
                 continue  # gone
-            if b"service.stacks.cluster" not in command:
+            if b"service.jobs.cluster" not in command:
                 pids.append(int(pid))
         return pids
 

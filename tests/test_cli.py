@@ -92,7 +92,7 @@ def test_stack_command_with_its_own_cluster_and_a_progress_bar(vo_settings, tmp_
     from astropy.io.votable import parse_single_table
     from astropy.time import Time
 
-    from service import create_app
+    from service.app import create_app
 
     env = {
         **os.environ,

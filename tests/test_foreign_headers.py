@@ -14,12 +14,12 @@ from astropy.io import fits
 from astropy.wcs import WCS
 from PIL import Image
 
-from service import create_app
-from service.catalog.geometry import Circle
+from service.app import create_app
 from service.catalog.ingest import ingest
 from service.catalog.query import ExposureQuery
 from service.catalog.sqlite import SqliteCatalog
 from service.settings import load_settings
+from service.sky import Circle
 from service.storage.local import LocalStore
 from tests.foreign import write_archive
 from tests.wcs.headers import linear, separation_arcsec, size_cards, text, wat_cards

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from service.catalog.query import ExposureQuery, SearchResult
@@ -40,6 +40,11 @@ class Catalog(Protocol):
 
     def source(self, obs_id: str) -> CutoutSource | None:
         """An exposure solution with the source of its pixels, or None (one lookup)."""
+        ...
+
+    def sources(self, obs_ids: Sequence[str]) -> dict[str, CutoutSource]:
+        """The exposure solutions among ``obs_ids`` with the sources of their pixels, by
+        obs_id (unknown ones left out): what a job reads once when it is planned."""
         ...
 
     def flag_replaced(self, source: CutoutSource, etag: str) -> None:

@@ -27,95 +27,34 @@ unprocessed BatchGetItem keys are retried with backoff.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import functools
 import json
-import random
 import threading
-import time
-import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from service.catalog.index import footprint_cells, region_cells
+from service.catalog.dynamo_items import (
+    PARENT_ORDER,
+    exposure_of,
+    faults,
+    plate_items,
+    plate_of,
+    source_of,
+    stale_keys,
+)
+from service.catalog.index import region_cells
 from service.catalog.query import ExposureQuery, SearchResult, finish
 from service.catalog.records import CutoutSource, ExposureRecord, PixelSource, PlateRecord
-from service.faults import FatalFault, TransientFault
-
-T = TypeVar("T")
+from service.faults import TransientFault
+from service.retry import Backoff, Transient, retry
 
 _TRANSACTION_LIMIT = 100
-#: HEALPix order of the partitions holding finer index cells (1.8 degree cells)
-PARENT_ORDER = 5
+#: unprocessed keys of a batch request are asked again up to 10 times, backing off
+UNPROCESSED = Backoff(10, 0.05, 2.0)
 #: a region needing more index partitions than this is answered by a Scan instead
 SCAN_THRESHOLD = 400
-
-
-def _index_key(order: int, cell: int, obs_id: str) -> tuple[str, str]:
-    if order < PARENT_ORDER:
-        return f"CELL#{order}#{cell}", obs_id
-    parent = cell >> (2 * (order - PARENT_ORDER))
-    return f"PARENT#{parent}", f"{order}#{cell}#{obs_id}"
-
-
-def _exposure(body: str) -> ExposureRecord:
-    data = json.loads(body)
-    data["footprint"] = tuple(tuple(v) for v in data["footprint"])
-    return ExposureRecord(**data)
-
-
-_THROTTLED = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-}
-
-
-def _faults(method: Callable[..., T]) -> Callable[..., T]:
-    """Turn botocore errors into the service's faults (after botocore's own retries)."""
-
-    @functools.wraps(method)
-    def wrapper(*args: object, **kwargs: object) -> T:
-        try:
-            return method(*args, **kwargs)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in _THROTTLED:
-                raise TransientFault(
-                    f"DynamoDB is throttling or failing ({code}); retries exhausted"
-                ) from exc
-            raise FatalFault(f"DynamoDB refused the request: {code}") from exc
-        except (BotoConnectionError, HTTPClientError) as exc:
-            raise TransientFault(
-                "the catalog cannot be reached; try again later", str(exc)
-            ) from exc
-
-    return wrapper
-
-
-def _source_item(pk: str, exposure: ExposureRecord, source: PixelSource) -> dict:
-    return {
-        "pk": {"S": pk},
-        "sk": {"S": f"SRC#{exposure.obs_id}"},
-        "body": {"S": json.dumps(dataclasses.asdict(exposure))},
-        "etag": {"S": source.object_etag},
-        "layout": {"S": source.layout},
-        "rotation": {"N": str(source.rotation_delta)},
-        "key": {"S": source.solution_key},
-        "cards": {"B": zlib.compress(source.wcs_cards.encode())},
-    }
-
-
-def _plate_of(obs_id: str) -> str:
-    return obs_id.rsplit("m", 1)[0]
 
 
 class DynamoCatalog:
@@ -192,7 +131,7 @@ class DynamoCatalog:
         self._pool.shutdown(wait=True)
         self.client.close()
 
-    @_faults
+    @faults
     def create(self) -> None:
         """Create the table (on-demand capacity) if it does not exist, and wait for it."""
         with contextlib.suppress(self.client.exceptions.ResourceInUseException):
@@ -214,7 +153,7 @@ class DynamoCatalog:
     def _old_items(self, plate_id: str) -> list[dict]:
         return self._partition(f"PLATE#{plate_id}")
 
-    @_faults
+    @faults
     def put_plate(
         self,
         plate: PlateRecord,
@@ -223,51 +162,8 @@ class DynamoCatalog:
     ) -> None:
         """Insert or replace a plate, its exposures and their pixel sources (one
         transaction when it fits)."""
-        pixels = pixels or {}
-        pk = f"PLATE#{plate.plate_id}"
-        puts = [
-            {
-                "pk": {"S": pk},
-                "sk": {"S": "PLATE"},
-                "body": {"S": json.dumps(dataclasses.asdict(plate))},
-            },
-            {"pk": {"S": "PLATES"}, "sk": {"S": plate.plate_id}},
-        ]
-        new_keys, orders = set(), set()
-        for e in exposures:
-            order, cells = footprint_cells(e.footprint_vectors())
-            orders.add(order)
-            puts.append(
-                {
-                    "pk": {"S": pk},
-                    "sk": {"S": f"EXP#{e.obs_id}"},
-                    "body": {"S": json.dumps(dataclasses.asdict(e))},
-                    "cells": {"SS": [f"{order}#{c}" for c in cells]},
-                }
-            )
-            new_keys.add((pk, f"EXP#{e.obs_id}"))
-            source = pixels.get(e.obs_id)
-            if source is not None:
-                puts.append(_source_item(pk, e, source))
-                new_keys.add((pk, f"SRC#{e.obs_id}"))
-            for cell in cells:
-                index_pk, index_sk = _index_key(order, cell, e.obs_id)
-                puts.append({"pk": {"S": index_pk}, "sk": {"S": index_sk}})
-                new_keys.add((index_pk, index_sk))
-        stale = []
-        for item in self._old_items(plate.plate_id):
-            sk = item["sk"]["S"]
-            if sk.startswith("SRC#") and (pk, sk) not in new_keys:
-                stale.append((pk, sk))
-            if not sk.startswith("EXP#"):
-                continue
-            if (pk, sk) not in new_keys:
-                stale.append((pk, sk))
-            for name in item.get("cells", {}).get("SS", []):
-                order, cell = (int(v) for v in name.split("#"))
-                key = _index_key(order, cell, sk[4:])
-                if key not in new_keys:
-                    stale.append(key)
+        puts, new_keys, orders = plate_items(plate, exposures, pixels or {})
+        stale = stale_keys(self._old_items(plate.plate_id), new_keys)
         if orders:
             self.client.update_item(
                 TableName=self.table,
@@ -295,16 +191,19 @@ class DynamoCatalog:
             self._batch_write(requests)
 
     def _batch_write(self, requests: list[dict]) -> None:
-        for attempt in range(10):
-            reply = self.client.batch_write_item(RequestItems={self.table: requests})
-            requests = reply.get("UnprocessedItems", {}).get(self.table, [])
-            if not requests:
-                return
-            time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
-        raise TransientFault("DynamoDB kept refusing writes (throttled)")
+        left = list(requests)
+
+        def attempt() -> None:
+            reply = self.client.batch_write_item(RequestItems={self.table: left})
+            left[:] = reply.get("UnprocessedItems", {}).get(self.table, [])
+            if left:
+                raise Transient(f"{len(left)} items unprocessed")
+
+        refused = TransientFault("DynamoDB kept refusing writes (throttled)")
+        retry(attempt, UNPROCESSED, lambda _: refused)
 
     # -- reading ------------------------------------------------------------------------
-    @_faults
+    @faults
     def plate(self, plate_id: str) -> PlateRecord | None:
         """One plate, or None."""
         reply = self.client.get_item(
@@ -313,7 +212,7 @@ class DynamoCatalog:
         item = reply.get("Item")
         return PlateRecord(**json.loads(item["body"]["S"])) if item else None
 
-    @_faults
+    @faults
     def plates(self, limit: int | None = None) -> list[PlateRecord]:
         """Every plate (the first ``limit``), in identifier order."""
         ids = [item["sk"]["S"] for item in self._partition("PLATES", limit=limit)]
@@ -321,37 +220,37 @@ class DynamoCatalog:
         plates = [PlateRecord(**json.loads(item["body"]["S"])) for item in self._get_many(keys)]
         return sorted(plates, key=lambda p: p.plate_id)
 
-    @_faults
+    @faults
     def exposure(self, obs_id: str) -> ExposureRecord | None:
         """One exposure solution, or None."""
         reply = self.client.get_item(
             TableName=self.table,
-            Key={"pk": {"S": f"PLATE#{_plate_of(obs_id)}"}, "sk": {"S": f"EXP#{obs_id}"}},
+            Key={"pk": {"S": f"PLATE#{plate_of(obs_id)}"}, "sk": {"S": f"EXP#{obs_id}"}},
         )
         item = reply.get("Item")
-        return _exposure(item["body"]["S"]) if item else None
+        return exposure_of(item["body"]["S"]) if item else None
 
-    @_faults
+    @faults
     def source(self, obs_id: str) -> CutoutSource | None:
         """An exposure solution and the source of its pixels (one GetItem), or None."""
         reply = self.client.get_item(
             TableName=self.table,
-            Key={"pk": {"S": f"PLATE#{_plate_of(obs_id)}"}, "sk": {"S": f"SRC#{obs_id}"}},
+            Key={"pk": {"S": f"PLATE#{plate_of(obs_id)}"}, "sk": {"S": f"SRC#{obs_id}"}},
         )
         item = reply.get("Item")
-        if item is None:
-            return None
-        pixels = PixelSource(
-            item["etag"]["S"],
-            item["layout"]["S"],
-            int(item["rotation"]["N"]),
-            item["key"]["S"],
-            zlib.decompress(item["cards"]["B"]).decode(),
-            item.get("replaced", {}).get("S", ""),
-        )
-        return CutoutSource(_exposure(item["body"]["S"]), pixels)
+        return None if item is None else source_of(item)
 
-    @_faults
+    @faults
+    def sources(self, obs_ids: Sequence[str]) -> dict[str, CutoutSource]:
+        """Exposure solutions with their pixel sources, by obs_id (BatchGetItem)."""
+        keys = [
+            {"pk": {"S": f"PLATE#{plate_of(i)}"}, "sk": {"S": f"SRC#{i}"}}
+            for i in sorted(set(obs_ids))
+        ]
+        found = [source_of(item) for item in self._get_many(keys)]
+        return {s.exposure.obs_id: s for s in found}
+
+    @faults
     def flag_replaced(self, source: CutoutSource, etag: str) -> None:
         """Record the version of the mosaic seen in the store on every solution of it."""
         plate = source.exposure.plate_id
@@ -422,18 +321,25 @@ class DynamoCatalog:
         return ids
 
     def _get_batch(self, keys: list[dict], counts: dict[str, int]) -> list[dict]:
-        items = []
-        for attempt in range(10):
-            reply = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys}})
+        items: list[dict] = []
+        left = list(keys)
+
+        def attempt() -> list[dict]:
+            reply = self.client.batch_get_item(RequestItems={self.table: {"Keys": left}})
             self._count(counts, "BatchGetItem")
             got = reply["Responses"].get(self.table, [])
             self._count(counts, "items", len(got))
-            items += got
-            keys = reply.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
-            if not keys:
-                return items
-            time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
-        raise TransientFault("DynamoDB kept leaving keys unprocessed (throttled)")
+            items.extend(got)
+            left[:] = reply.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
+            if left:
+                raise Transient(f"{len(left)} keys unprocessed")
+            return items
+
+        return retry(
+            attempt,
+            UNPROCESSED,
+            lambda _: TransientFault("DynamoDB kept leaving keys unprocessed (throttled)"),
+        )
 
     def _get_many(self, keys: list[dict], counts: dict[str, int] | None = None) -> list[dict]:
         counts = {} if counts is None else counts
@@ -452,7 +358,7 @@ class DynamoCatalog:
             ExpressionAttributeValues={":e": {"S": "EXP#"}},
         )
 
-    @_faults
+    @faults
     def search(self, query: ExposureQuery) -> SearchResult:
         """Exposures matching the query, ordered by observation date."""
         counts: dict[str, int] = {}
@@ -464,10 +370,8 @@ class DynamoCatalog:
             ids = None
         if ids is None:  # no usable index: every exposure is a candidate (a Scan)
             return finish(
-                [_exposure(item["body"]["S"]) for item in self._scan(counts)], query, counts
+                [exposure_of(item["body"]["S"]) for item in self._scan(counts)], query, counts
             )
-        keys = [
-            {"pk": {"S": f"PLATE#{_plate_of(i)}"}, "sk": {"S": f"EXP#{i}"}} for i in sorted(ids)
-        ]
+        keys = [{"pk": {"S": f"PLATE#{plate_of(i)}"}, "sk": {"S": f"EXP#{i}"}} for i in sorted(ids)]
         items = self._get_many(keys, counts)
-        return finish([_exposure(item["body"]["S"]) for item in items], query, counts)
+        return finish([exposure_of(item["body"]["S"]) for item in items], query, counts)

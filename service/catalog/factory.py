@@ -1,9 +1,8 @@
-"""Choosing the catalog backend from the settings."""
+"""Choosing the catalog backend from the settings (boto3 is imported only for DynamoDB)."""
 
 from __future__ import annotations
 
 from service.catalog.base import Catalog
-from service.catalog.dynamodb import DynamoCatalog
 from service.catalog.sqlite import SqliteCatalog
 from service.settings import Settings, SettingsError
 
@@ -14,6 +13,8 @@ def open_catalog(settings: Settings) -> Catalog:
     if c.backend == "sqlite":
         return SqliteCatalog(c.sqlite_file())
     if c.backend == "dynamodb":
+        from service.catalog.dynamodb import DynamoCatalog
+
         return DynamoCatalog(
             c.dynamodb_table,
             c.dynamodb_endpoint_url,

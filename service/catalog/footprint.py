@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import ConvexHull
 
-from service.catalog.geometry import angle, is_convex, orient, radec, unit
 from service.catalog.records import FOOTPRINT_VERTICES
+from service.sky import angle, is_convex, orient, radec, unit
 from service.wcs.solutions import Solution
 
 

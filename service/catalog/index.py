@@ -3,7 +3,7 @@
 Each footprint is indexed at one order, chosen from its size so that it covers a few
 dozen cells at most; a query looks up, at every order in use, the cells its region
 touches. Cell lists are conservative (they may include cells that only graze the
-region); the exact test in :mod:`service.catalog.geometry` decides.
+region); the exact test in :mod:`service.sky` decides.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from astropy import units as u
 from astropy.coordinates import Latitude, Longitude
 from cdshealpix.nested import cone_search, polygon_search
 
-from service.catalog.geometry import Circle, Polygon, Range, Region, angle, radec, unit
+from service.sky import Circle, Polygon, Range, Region, angle, radec, unit
 
 ORDERS = tuple(range(1, 11))  # 29 deg .. 3.4 arcmin cells
 CELL_SIZE_DEG = {k: 58.6 / 2**k for k in ORDERS}

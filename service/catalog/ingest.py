@@ -18,13 +18,13 @@ import numpy as np
 from service.archive.layout import LayoutError, PlateMeta, plate_from_json
 from service.catalog.base import Catalog
 from service.catalog.footprint import footprint
-from service.catalog.geometry import angle, unit
 from service.catalog.records import ExposureRecord, PixelSource, PlateRecord, obs_id
 from service.faults import Fault
 from service.progress import draw
 from service.rangeread.fitsmeta import layout_to_json
-from service.rangeread.reader import read_header
+from service.rangeread.head import HEADER_INITIAL_BYTES, read_header
 from service.settings import ServiceSettings
+from service.sky import angle, unit
 from service.storage.base import FetchStats, ObjectInfo, ObjectStore
 from service.wcs.solutions import (
     Solution,
@@ -33,8 +33,6 @@ from service.wcs.solutions import (
     select,
     solution_cards,
 )
-
-HEADER_INITIAL_BYTES = 8 * 2880
 
 
 @dataclasses.dataclass
@@ -140,15 +138,20 @@ def plate_records(
 
 
 def _mosaic_files(
-    store: ObjectStore, header_key: str, object_key: str, stats: FetchStats
+    store: ObjectStore, header_key: str, object_key: str, stats: FetchStats, header_bytes: int
 ) -> MosaicFiles:
     raw = store.read_all(header_key, stats)
-    _, info, image = read_header(store, object_key, HEADER_INITIAL_BYTES, stats)
+    _, info, image = read_header(store, object_key, header_bytes, stats)
     return MosaicFiles(read_header_file(raw), len(raw), info, layout_to_json(image))
 
 
 def ingest_one(
-    store: ObjectStore, catalog: Catalog, key: str, service: ServiceSettings, force: bool = False
+    store: ObjectStore,
+    catalog: Catalog,
+    key: str,
+    service: ServiceSettings,
+    force: bool = False,
+    header_bytes: int = HEADER_INITIAL_BYTES,
 ) -> tuple[str, str]:
     """Ingest one sidecar; returns (outcome, plate id or reason)."""
     stats = FetchStats()
@@ -164,7 +167,8 @@ def ingest_one(
         if old is not None and old.source_etag == source_etag and not force:
             return "unchanged", plate.plate_id
         files = {
-            m.mosnum: _mosaic_files(store, m.header_key, m.object_key, stats) for m in plate.mosaics
+            m.mosnum: _mosaic_files(store, m.header_key, m.object_key, stats, header_bytes)
+            for m in plate.mosaics
         }
         record, exposures, pixels = plate_records(plate, files, source_etag, service)
     except (Fault, LayoutError, ValueError, UnicodeDecodeError) as exc:
@@ -180,6 +184,7 @@ def ingest(
     workers: int = 4,
     force: bool = False,
     progress: TextIO | None | bool = True,
+    header_bytes: int = HEADER_INITIAL_BYTES,
 ) -> IngestReport:
     """Ingest every sidecar under ``plates/`` of the archive.
 
@@ -198,6 +203,8 @@ def ingest(
     progress
         Where to draw the progress bar (True: standard error at the time of the call;
         None: nowhere).
+    header_bytes
+        Leading bytes of a mosaic read first (``storage.header_initial_bytes``).
     """
     if progress is True:
         progress = sys.stderr
@@ -209,7 +216,7 @@ def ingest(
 
     def one(key: str) -> None:
         nonlocal done
-        outcome, detail = ingest_one(store, catalog, key, service, force)
+        outcome, detail = ingest_one(store, catalog, key, service, force, header_bytes)
         with lock:
             done += 1
             if outcome == "skipped":

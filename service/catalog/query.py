@@ -6,8 +6,8 @@ import dataclasses
 
 import numpy as np
 
-from service.catalog.geometry import Region, intersects
 from service.catalog.records import ExposureRecord
+from service.sky import Region, intersects
 
 Interval = tuple[float, float]  # closed [low, high]; +-inf for open ends
 
@@ -22,12 +22,16 @@ class ExposureQuery:
         Sky regions (an exposure matches if its footprint intersects any).
     times
         MJD intervals that the exposure [t_min, t_max] must overlap.
-    exptimes, fovs, spatres
-        Intervals for exposure time (s), field of view (deg), pixel scale (deg).
+    exptimes, fovs, spatres, timeres
+        Intervals for exposure time (s), field of view (deg), pixel scale (deg), time
+        resolution (s: the exposure time again, a constraint of its own).
     collections, facilities, ids
         Allowed series, telescopes and identifiers (obs_id or publisher DID).
     maxrec
         Most rows returned; ``None`` for no limit.
+    impossible
+        A constraint on what is the same for every exposure (SIA 2.0's BAND, POL,
+        CALIB...) excludes them all: nothing matches.
     """
 
     regions: tuple[Region, ...] = ()
@@ -35,10 +39,12 @@ class ExposureQuery:
     exptimes: tuple[Interval, ...] = ()
     fovs: tuple[Interval, ...] = ()
     spatres: tuple[Interval, ...] = ()
+    timeres: tuple[Interval, ...] = ()
     collections: tuple[str, ...] = ()
     facilities: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
     maxrec: int | None = None
+    impossible: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +67,8 @@ def _overlaps(lo: float, hi: float, intervals: tuple[Interval, ...]) -> bool:
 
 def matches_attributes(row: ExposureRecord, query: ExposureQuery) -> bool:
     """Every non-spatial constraint."""
+    if query.impossible:
+        return False
     if query.collections and row.series not in query.collections:
         return False
     if query.facilities and row.telescope not in query.facilities:
@@ -70,6 +78,7 @@ def matches_attributes(row: ExposureRecord, query: ExposureQuery) -> bool:
     return (
         _overlaps(row.t_min, row.t_max, query.times)
         and _within(row.exptime_s, query.exptimes)
+        and _within(row.exptime_s, query.timeres)
         and _within(row.fov_deg, query.fovs)
         and _within(row.pixel_scale_arcsec / 3600.0, query.spatres)
     )

@@ -4,8 +4,11 @@ exposure solution the source of its pixels (what a cutout needs, recorded at ing
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
+
+from service.sky import unit
 
 FOOTPRINT_VERTICES = 16  # 4 points per side of the mosaic, convex hull on the sky
 
@@ -62,10 +65,17 @@ class ExposureRecord:
 
     def footprint_vectors(self) -> np.ndarray:
         """Footprint vertices as unit vectors (k, 3)."""
-        from service.catalog.geometry import unit
-
         ra, dec = np.array(self.footprint).T
         return unit(ra, dec)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready values (its one serialisation)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> ExposureRecord:
+        """The record :meth:`to_dict` gave."""
+        return cls(**{**body, "footprint": tuple(tuple(v) for v in body["footprint"])})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +114,15 @@ class CutoutSource:
 
     exposure: ExposureRecord
     pixels: PixelSource
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values (a job's plan keeps its frames' sources this way)."""
+        return {"exposure": self.exposure.to_dict(), "pixels": dataclasses.asdict(self.pixels)}
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> CutoutSource:
+        """The source :meth:`to_dict` gave."""
+        return cls(ExposureRecord.from_dict(body["exposure"]), PixelSource(**body["pixels"]))
 
 
 def obs_id(plate_id: str, mosnum: int, solnum: int) -> str:

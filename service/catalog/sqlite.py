@@ -23,12 +23,16 @@ import json
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from service.catalog.geometry import (
+from service.catalog.index import footprint_cells, region_cells
+from service.catalog.query import ExposureQuery, SearchResult, finish
+from service.catalog.records import CutoutSource, ExposureRecord, PixelSource, PlateRecord
+from service.faults import FatalFault
+from service.sky import (
     Circle,
     Region,
     bounding_caps,
@@ -36,10 +40,6 @@ from service.catalog.geometry import (
     intersects,
     region_cap,
 )
-from service.catalog.index import footprint_cells, region_cells
-from service.catalog.query import ExposureQuery, SearchResult, finish
-from service.catalog.records import CutoutSource, ExposureRecord, PixelSource, PlateRecord
-from service.faults import FatalFault
 
 SCHEMA_VERSION = 5  # bump when the tables change
 _COLUMNS = [f.name for f in dataclasses.fields(ExposureRecord) if f.name != "footprint"]
@@ -66,11 +66,10 @@ CREATE TABLE IF NOT EXISTS solutions (
     rid INTEGER PRIMARY KEY, solution_key TEXT NOT NULL, wcs_cards BLOB NOT NULL);
 """
 _SELECT = f"SELECT {', '.join(_COLUMNS)}, radec FROM exposures"
-_SOURCE = (
+_SOURCES = (
     f"SELECT {', '.join('e.' + c for c in _COLUMNS)}, e.radec, m.object_etag, m.layout, "
     "m.rotation_delta, s.solution_key, s.wcs_cards, m.replaced_etag FROM exposures e "
     "JOIN mosaics m ON m.object_key = e.object_key JOIN solutions s ON s.rid = e.rid "
-    "WHERE e.obs_id = ?"
 )
 _CHUNK = 900
 MMAP_BYTES = 4 << 30
@@ -110,6 +109,14 @@ def _exposures(rows: list[tuple]) -> list[ExposureRecord]:
         _record((*row[:_FP], tuple(map(tuple, fp)), *row[_FP:-1]))
         for row, fp in zip(rows, corners.tolist(), strict=True)
     ]
+
+
+def _source(row: tuple) -> CutoutSource:
+    """A CutoutSource from a ``_SOURCES`` row."""
+    etag, layout, rotation, key, cards, replaced = row[-6:]
+    exposure = _exposures([row[:-6]])[0]
+    text = zlib.decompress(cards).decode()
+    return CutoutSource(exposure, PixelSource(etag, layout, rotation, key, text, replaced))
 
 
 def _cap_tests(caps: np.ndarray, region: Region) -> tuple[np.ndarray, np.ndarray]:
@@ -270,13 +277,15 @@ class SqliteCatalog:
 
     def source(self, obs_id: str) -> CutoutSource | None:
         """An exposure solution and the source of its pixels (one query), or None."""
-        row = self._read().execute(_SOURCE, (obs_id,)).fetchone()
-        if row is None:
-            return None
-        etag, layout, rotation, key, cards, replaced = row[-6:]
-        exposure = _exposures([row[:-6]])[0]
-        text = zlib.decompress(cards).decode()
-        return CutoutSource(exposure, PixelSource(etag, layout, rotation, key, text, replaced))
+        row = self._read().execute(f"{_SOURCES} WHERE e.obs_id = ?", (obs_id,)).fetchone()
+        return None if row is None else _source(row)
+
+    def sources(self, obs_ids: Sequence[str]) -> dict[str, CutoutSource]:
+        """Exposure solutions with their pixel sources, by obs_id (unknown ones left out)."""
+        with _no_gc():
+            rows = self._in(_SOURCES, sorted(set(obs_ids)), "e.obs_id")
+            found = [_source(row) for row in rows]
+        return {s.exposure.obs_id: s for s in found}
 
     def flag_replaced(self, source: CutoutSource, etag: str) -> None:
         """Record the version of the mosaic seen in the store (until re-ingest)."""

@@ -11,8 +11,9 @@ evaluated in the window of the grid that can hold plate pixels. A grid derived f
 the region (``trim``) is cut down to that overlap; a grid the client fixed keeps its
 size, NaN off the plate, at the cost of its on-plate part only.
 
-Depends on :mod:`service.rangeread`, :mod:`service.wcs`, :mod:`service.faults` and
-the catalog's record types (data only); never on Flask, the VO layer or a catalog.
+Depends on :mod:`service.rangeread`, :mod:`service.wcs`, :mod:`service.faults`,
+:mod:`service.cutout.resample` and the catalog's record types (data only); never on
+Flask, the VO layer or a catalog.
 """
 
 from __future__ import annotations
@@ -22,25 +23,23 @@ import functools
 import io
 import math
 import time
-from collections.abc import Iterator
 
 import numpy as np
 from astropy.io import fits
-from scipy.ndimage import map_coordinates, spline_filter
 
 from service import __version__
 from service.catalog.records import CutoutSource
 from service.cutout.grid import TargetGrid
 from service.cutout.mapping import Mapping, map_pixels
 from service.cutout.overlap import Overlap, plate_overlap
+from service.cutout.resample import INTERPOLATIONS, reach_of, resample
 from service.faults import UsageFault
 from service.rangeread.fitsmeta import Image, layout_from_json
 from service.rangeread.reader import MosaicReader, MosaicVersion
 from service.storage.base import FetchStats, ObjectInfo
-from service.wcs.rotation import solution_to_stored
+from service.wcs.rotation import solution_to_stored, stored_shape
 from service.wcs.solutions import Solution, solution_from_cards
 
-INTERPOLATIONS = {"nearest": 0, "bilinear": 1, "bicubic": 3}
 _MARGIN = {"nearest": 1, "bilinear": 1, "bicubic": 8}
 
 
@@ -213,8 +212,8 @@ class CutoutEngine:
             transform, grid.shape, self.limits.mapping_step, self.limits.mapping_tolerance_px
         )
         timings["mapping"] = time.perf_counter() - clock
-        height, width = _stored_shape(solution.shape, rotation)
-        reach = _reach(mapping, (height, width))
+        height, width = stored_shape(solution.shape, rotation)
+        reach = reach_of(mapping, (height, width))
         if reach is None:
             return NoOverlap(source.exposure.obs_id)
         margin = _MARGIN[request.interpolation]
@@ -233,11 +232,11 @@ class CutoutEngine:
             mapping = mapping.within(y0, y1, x0, x1)
             grid = grid.window(x0, x1, y0, y1)
             data = np.full(mapping.shape, np.nan, np.float32)
-            _resample(data, pixels.data, box, mapping, (height, width), request.interpolation)
+            resample(data, pixels.data, box, mapping, (height, width), request.interpolation)
         else:  # the grid as asked, NaN off the plate
             data = np.full(request.grid.shape, np.nan, np.float32)
             x0, x1, y0, y1 = overlap.window
-            _resample(
+            resample(
                 data[y0:y1, x0:x1],
                 pixels.data,
                 box,
@@ -315,90 +314,6 @@ class CutoutEngine:
             box,
             (x0, y0),
         )
-
-
-def _stored_shape(shape: tuple[int, int], rotation: int) -> tuple[int, int]:
-    """(height, width) of the stored array for a solution frame of ``shape``."""
-    return shape if rotation in (0, 180) else (shape[1], shape[0])
-
-
-#: output rows interpolated at a time: bounds the memory of a cutout to its output,
-#: its decoded source box and a few bands
-BAND_ROWS = 128
-
-
-@dataclasses.dataclass(frozen=True)
-class _Reach:
-    """Where a mapped window falls on the stored image."""
-
-    x_min: float
-    x_max: float
-    y_min: float
-    y_max: float
-    rows: tuple[int, int]  # window rows holding plate pixels, half-open
-    cols: tuple[int, int]
-
-
-def _bands(
-    mapping: Mapping, shape: tuple[int, int]
-) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
-    """(first row, last row + 1, source x, source y, on-plate mask) of each band of the
-    mapped window that falls on the stored image of ``shape``."""
-    height, width = shape
-    for r0 in range(0, mapping.shape[0], BAND_ROWS):
-        r1 = min(mapping.shape[0], r0 + BAND_ROWS)
-        x, y = mapping.rows(r0, r1)
-        inside = (x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5)
-        if inside.any():
-            yield r0, r1, x, y, inside
-
-
-def _reach(mapping: Mapping, shape: tuple[int, int]) -> _Reach | None:
-    """The stored pixels a mapped window needs, band by band; None if it needs none."""
-    lo = np.array([np.inf, np.inf])
-    hi = -lo
-    rows_on = np.zeros(mapping.shape[0], bool)
-    cols_on = np.zeros(mapping.shape[1], bool)
-    for y0, y1, x, y, inside in _bands(mapping, shape):
-        rows_on[y0:y1] = inside.any(axis=1)
-        cols_on |= inside.any(axis=0)
-        lo = np.minimum(lo, [x[inside].min(), y[inside].min()])
-        hi = np.maximum(hi, [x[inside].max(), y[inside].max()])
-    if not rows_on.any():
-        return None
-    rows, cols = np.flatnonzero(rows_on), np.flatnonzero(cols_on)
-    return _Reach(
-        float(lo[0]),
-        float(hi[0]),
-        float(lo[1]),
-        float(hi[1]),
-        (int(rows[0]), int(rows[-1]) + 1),
-        (int(cols[0]), int(cols[-1]) + 1),
-    )
-
-
-def _resample(
-    out: np.ndarray,
-    data: np.ndarray,
-    box: tuple[int, int, int, int],
-    mapping: Mapping,
-    shape: tuple[int, int],
-    interpolation: str,
-) -> None:
-    """Interpolate like reproject, into ``out`` (the mapped window), band by band: edge
-    half-pixels clamp to the edge pixel, beyond the plate stays NaN."""
-    height, width = shape
-    order = INTERPOLATIONS[interpolation]
-    if order > 1:  # spline coefficients once, in single precision (half the memory)
-        data = spline_filter(data, order, output=np.float32, mode="nearest")
-    x0, _, y0, _ = box
-    for r0, r1, x, y, inside in _bands(mapping, shape):
-        x = np.clip(x[inside], 0.0, width - 1.0) - x0
-        y = np.clip(y[inside], 0.0, height - 1.0) - y0
-        values = map_coordinates(
-            data, np.array([y, x]), output=np.float64, order=order, mode="nearest", prefilter=False
-        )
-        out[r0:r1][inside] = values
 
 
 def _describe(header: fits.Header, source: CutoutSource, version: ObjectInfo, how: str) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-Range = tuple[int, int]
+ByteRange = tuple[int, int]
 
 
-def merge(ranges: list[Range]) -> list[Range]:
+def merge(ranges: list[ByteRange]) -> list[ByteRange]:
     """Sort and merge overlapping or touching ranges; drop empty ones."""
-    out: list[Range] = []
+    out: list[ByteRange] = []
     for start, stop in sorted(r for r in ranges if r[1] > r[0]):
         if out and start <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], stop))
@@ -16,14 +16,14 @@ def merge(ranges: list[Range]) -> list[Range]:
     return out
 
 
-def total(ranges: list[Range]) -> int:
+def total(ranges: list[ByteRange]) -> int:
     """Bytes covered by (merged) ranges."""
     return sum(stop - start for start, stop in ranges)
 
 
 def coalesce(
-    ranges: list[Range], max_gap: int, waste_fraction: float = 0.01, waste_bytes: int = 32768
-) -> list[Range]:
+    ranges: list[ByteRange], max_gap: int, waste_fraction: float = 0.01, waste_bytes: int = 32768
+) -> list[ByteRange]:
     """Merge ranges across small gaps, smallest gaps first, within a waste budget.
 
     Parameters
@@ -37,7 +37,7 @@ def coalesce(
 
     Returns
     -------
-    list of Range
+    list of ByteRange
         Fewer, larger ranges covering every needed byte.
     """
     ranges = merge(ranges)
@@ -49,7 +49,7 @@ def coalesce(
             break
         budget -= gap
         bridge.add(i)
-    out: list[Range] = []
+    out: list[ByteRange] = []
     for i, (start, stop) in enumerate(ranges):
         if out and (i - 1) in bridge:
             out[-1] = (out[-1][0], stop)
@@ -58,7 +58,7 @@ def coalesce(
     return out
 
 
-def split(ranges: list[Range], part_size: int) -> list[Range]:
+def split(ranges: list[ByteRange], part_size: int) -> list[ByteRange]:
     """Cut ranges longer than ``part_size`` into parts to fetch in parallel."""
     out = []
     for start, stop in ranges:
@@ -69,7 +69,7 @@ def split(ranges: list[Range], part_size: int) -> list[Range]:
     return out
 
 
-def subtract(ranges: list[Range], present: list[Range]) -> list[Range]:
+def subtract(ranges: list[ByteRange], present: list[ByteRange]) -> list[ByteRange]:
     """The parts of ``ranges`` not covered by ``present`` (both merged)."""
     out = []
     j = 0

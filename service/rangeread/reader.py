@@ -31,7 +31,8 @@ import numpy as np
 from service.faults import CorruptDataFault, TransientFault
 from service.rangeread.decode import DecodeError, decode_box
 from service.rangeread.fitsmeta import CompressedImage, FitsStructureError, Image, locate_image
-from service.rangeread.ranges import Range, coalesce, merge, split
+from service.rangeread.head import HEADER_INITIAL_BYTES, read_header
+from service.rangeread.ranges import ByteRange, coalesce, merge, split
 from service.rangeread.replica import Replica, ReplicaFile
 from service.storage.base import FetchStats, ObjectInfo, ObjectStore, StaleObject
 
@@ -48,7 +49,7 @@ class ReadOptions:
     concurrency: int = 16
     part_size: int = 8 << 20
     max_gap: int = 16384
-    header_initial_bytes: int = 8 * 2880
+    header_initial_bytes: int = HEADER_INITIAL_BYTES
     stat_ttl_s: float = 300.0
     memory_mosaics: int = 64
     decode_threads: int = 0  # 0: one per core
@@ -66,12 +67,12 @@ class MosaicVersion:
 class _Undecodable(Exception):
     """Bytes of a box that did not decode (they are dropped and fetched once more)."""
 
-    def __init__(self, replica: ReplicaFile, ranges: list[Range], error: DecodeError) -> None:
+    def __init__(self, replica: ReplicaFile, ranges: list[ByteRange], error: DecodeError) -> None:
         super().__init__(str(error))
         self.replica, self.ranges = replica, ranges
 
 
-def _checksum(replica: ReplicaFile, ranges: list[Range]) -> int | None:
+def _checksum(replica: ReplicaFile, ranges: list[ByteRange]) -> int | None:
     """CRC-32 of the bytes read (None when they are no longer held)."""
     crc = 0
     try:
@@ -221,7 +222,7 @@ class MosaicReader:
         return known
 
     def _fetch(
-        self, key: str, etag: str | None, ranges: list[Range], stats: FetchStats
+        self, key: str, etag: str | None, ranges: list[ByteRange], stats: FetchStats
     ) -> list[tuple[int, bytes]]:
         """Fetch ranges concurrently (one phase); return [(offset, bytes)]."""
         parts = split(ranges, self.options.part_size)
@@ -356,7 +357,7 @@ class MosaicReader:
         key: str,
         info: ObjectInfo,
         replica: ReplicaFile,
-        ranges: list[Range],
+        ranges: list[ByteRange],
         stats: FetchStats,
     ) -> None:
         """Fetch the missing parts of ``ranges`` (one phase) into the replica."""
@@ -374,8 +375,8 @@ class MosaicReader:
         image: Image,
         box: tuple[int, int, int, int],
         rows: dict[int, bytes],
-        needed: list[Range],
-        read: list[Range],
+        needed: list[ByteRange],
+        read: list[ByteRange],
     ) -> np.ndarray:
         """Decode the box from the replica, in bands on the decode threads; on failure
         every range ``read`` for it is to be fetched again."""
@@ -394,30 +395,3 @@ class MosaicReader:
                 raise _Undecodable(replica, read, exc) from exc
             finally:
                 os.close(fd)
-
-
-def read_header(
-    store: ObjectStore, key: str, initial_bytes: int, stats: FetchStats
-) -> tuple[bytes, ObjectInfo, Image]:
-    """The leading bytes of a FITS object up to its image header's end, the object's
-    size and ETag, and the image's layout: one round trip (more only for a header
-    longer than ``initial_bytes``).
-
-    Raises
-    ------
-    NotFoundFault, TransientFault, CorruptDataFault
-    """
-    stats.add(phases=1)
-    buf, info = store.read_head(key, initial_bytes, stats)
-    while True:
-        try:
-            image = locate_image(buf)
-        except FitsStructureError as exc:
-            raise CorruptDataFault(f"{key}: {exc}") from exc
-        if not isinstance(image, int):
-            return buf, info, image
-        if len(buf) >= info.size:
-            raise CorruptDataFault(f"{key}: no 2-D image found")
-        want = min(max(image, 2 * len(buf)), info.size)
-        stats.add(phases=1)
-        buf += store.read_range(key, len(buf), want, info.etag, stats)

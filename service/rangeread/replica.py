@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from service.rangeread.ranges import Range, merge, subtract, total
+from service.rangeread.ranges import ByteRange, merge, subtract, total
 from service.storage.base import ObjectInfo
 
 VERIFIED_KEPT = 200_000  # parts a process remembers as checked (~20 MB at most)
@@ -66,7 +66,7 @@ class ReplicaFile:
                 out.truncate(self.size)
         os.replace(tmp, self.data_path)
 
-    def present(self) -> list[Range]:
+    def present(self) -> list[ByteRange]:
         """Ranges already fetched."""
         try:
             text = self.ranges_path.read_text()
@@ -74,7 +74,7 @@ class ReplicaFile:
             return []
         return [(int(a), int(b)) for a, b in (line.split() for line in text.splitlines())]
 
-    def missing(self, ranges: list[Range]) -> list[Range]:
+    def missing(self, ranges: list[ByteRange]) -> list[ByteRange]:
         """The parts of ``ranges`` not in the replica yet."""
         return subtract(merge(ranges), self.present())
 
@@ -98,7 +98,7 @@ class ReplicaFile:
             self._record(merge(self.present() + [(o, o + len(d)) for o, d in parts]), sums)
         self.cache.evict_if_needed(keep=self)
 
-    def _record(self, ranges: list[Range], sums: list[tuple[int, int, int]]) -> None:
+    def _record(self, ranges: list[ByteRange], sums: list[tuple[int, int, int]]) -> None:
         """Replace the sums, then the ranges (under the exclusive lock)."""
         tmp = self.sums_path.with_name(f"{self.sums_path.name}.{os.getpid()}.tmp")
         tmp.write_text("".join(f"{a} {b} {c:08x}\n" for a, b, c in sums))
@@ -117,7 +117,7 @@ class ReplicaFile:
             (int(a), int(b), int(c, 16)) for a, b, c in (ln.split() for ln in text.splitlines())
         ]
 
-    def damaged(self, needed: list[Range]) -> list[Range]:
+    def damaged(self, needed: list[ByteRange]) -> list[ByteRange]:
         """Stored parts overlapping ``needed`` that fail their sum (or bytes with no
         sum); parts that pass are remembered by this process and not read again."""
         wanted = merge(needed)
@@ -140,7 +140,7 @@ class ReplicaFile:
                     self.cache.verified.add(token)
         return merge(bad)
 
-    def drop(self, ranges: list[Range]) -> None:
+    def drop(self, ranges: list[ByteRange]) -> None:
         """Forget ``ranges`` (bytes that did not decode or failed their sum), with every
         stored part they touch: they will be fetched again."""
         with self._locked(fcntl.LOCK_EX):
@@ -169,7 +169,7 @@ class ReplicaFile:
         raise LookupError(f"replica bytes {bad[:3]} failed their checksum: to fetch again")
 
     @contextlib.contextmanager
-    def reading(self, needed: list[Range]) -> Iterator[Path]:
+    def reading(self, needed: list[ByteRange]) -> Iterator[Path]:
         """Hold the replica against eviction while cfitsio reads it.
 
         Raises
@@ -244,7 +244,7 @@ class Replica:
         return sum(total(self._ranges_of(p)) for p in self.root.glob("*.ranges"))
 
     @staticmethod
-    def _ranges_of(path: Path) -> list[Range]:
+    def _ranges_of(path: Path) -> list[ByteRange]:
         try:
             return [
                 (int(a), int(b))

@@ -1,4 +1,7 @@
-"""The object-store interface and the per-request fetch counters."""
+"""The store interfaces: the archive's read-only :class:`ObjectStore`, the writable
+:class:`ResultBucket` where the service keeps what it made (large responses, job
+results), the per-request fetch counters and the retry policy; :class:`StaleObject`
+(an object replaced since its ETag was read) is raised by every store."""
 
 from __future__ import annotations
 
@@ -57,6 +60,27 @@ class ObjectStore(Protocol):
 
     def read_all(self, key: str, stats: FetchStats) -> bytes:
         """Return the whole (small) object, e.g. a header file."""
+        ...
+
+    def presigned_url(self, key: str, expires_s: int) -> str | None:
+        """A URL a client may GET the object from itself until it expires (None: the
+        store has none, serve the bytes)."""
+        ...
+
+
+class ResultBucket(ObjectStore, Protocol):
+    """A bucket the service writes to (S3): what it made, never the archive."""
+
+    def put(self, key: str, body: bytes, content_type: str, filename: str) -> None:
+        """Write an object (replacing one of the same key)."""
+        ...
+
+    def presigned_url(self, key: str, expires_s: int) -> str:
+        """A URL anyone can GET the object with until it expires."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Delete every object under ``prefix``."""
         ...
 
 

@@ -1,14 +1,13 @@
-"""Choosing an object store from the settings."""
+"""Choosing an object store from the settings. boto3 and requests are imported only
+when the configuration names a store that needs them."""
 
 from __future__ import annotations
 
 from urllib.parse import urlparse
 
 from service.settings import Settings, SettingsError
-from service.storage.base import ObjectStore, RetryPolicy
-from service.storage.http import HttpStore
+from service.storage.base import ObjectStore, ResultBucket, RetryPolicy
 from service.storage.local import LocalStore
-from service.storage.s3 import S3Store
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
@@ -23,7 +22,7 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     )
 
 
-def open_results(settings: Settings) -> S3Store | None:
+def open_results(settings: Settings) -> ResultBucket | None:
     """The bucket where large responses are written (``results.s3_url``), or None."""
     url = urlparse(settings.results.s3_url)
     if not settings.results.s3_url:
@@ -33,7 +32,9 @@ def open_results(settings: Settings) -> S3Store | None:
     return _s3(settings, url.netloc, url.path, unsigned=False)
 
 
-def _s3(settings: Settings, bucket: str, prefix: str, unsigned: bool) -> S3Store:
+def _s3(settings: Settings, bucket: str, prefix: str, unsigned: bool) -> ResultBucket:
+    from service.storage.s3 import S3Store
+
     st = settings.storage
     return S3Store(
         bucket,
@@ -49,8 +50,8 @@ def _s3(settings: Settings, bucket: str, prefix: str, unsigned: bool) -> S3Store
 def open_store(settings: Settings) -> ObjectStore:
     """Return the store of the configured archive root.
 
-    A local path gives a :class:`LocalStore`, ``s3://bucket/prefix`` an
-    :class:`S3Store`, ``http(s)://...`` an :class:`HttpStore`.
+    A local path gives a :class:`LocalStore`, ``s3://bucket/prefix`` an S3 store,
+    ``http(s)://...`` an HTTP store.
     """
     root = settings.archive.root
     if settings.archive_is_local:
@@ -59,5 +60,7 @@ def open_store(settings: Settings) -> ObjectStore:
     if url.scheme == "s3":
         return _s3(settings, url.netloc, url.path, settings.storage.s3_unsigned)
     if url.scheme in {"http", "https"}:
+        from service.storage.http import HttpStore
+
         return HttpStore(root, retry_policy(settings))
     raise SettingsError(f"archive root {root!r}: unsupported scheme {url.scheme!r}")

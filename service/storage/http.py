@@ -133,6 +133,10 @@ class HttpStore:
 
         return with_retries(get, self.policy, stats, f"GET {self.base_url}/{key} bytes 0-")
 
+    def presigned_url(self, key: str, expires_s: int) -> None:
+        """None: objects of this store are served through the service."""
+        return None
+
     def read_all(self, key: str, stats: FetchStats) -> bytes:
         """Return the whole object (see :func:`service.storage.base.read_whole`)."""
         return read_whole(self, key, stats)

@@ -3,6 +3,7 @@ identifier that cannot be resolved (the document as a whole still succeeds)."""
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import quote
 
 from service.catalog.records import ExposureRecord
@@ -51,69 +52,64 @@ FIELDS = (
 )
 
 
+@dataclasses.dataclass(frozen=True)
+class LinkRow:
+    """One row of a links document (attributes named as :data:`FIELDS`)."""
+
+    ID: str  # noqa: N815 - DataLink's column name
+    access_url: str | None = None
+    service_def: str | None = None
+    error_message: str | None = None
+    semantics: str | None = None
+    description: str | None = None
+    content_type: str | None = None
+    content_length: int = -1
+    content_qualifier: str | None = None
+    local_semantics: str | None = None
+
+
 def file_url(base: str, key: str) -> str:
     """Where the service serves an archive object."""
     return f"{base}/files/{quote(key)}"
 
 
-def rows(identifier: str, exposure: ExposureRecord, base: str, preview_url: str) -> list[tuple]:
+def rows(identifier: str, exposure: ExposureRecord, base: str, preview_url: str) -> list[LinkRow]:
     """#this, #cutout, #auxiliary and #preview rows of one exposure solution (sizes
     as the catalog recorded them at ingest: no request to the store)."""
-
-    def link(key: str, size: int, semantics: str, text: str, mime: str, kind: str) -> tuple:
-        return (
-            identifier,
-            file_url(base, key),
-            None,
-            None,
-            semantics,
-            text,
-            mime,
-            size,
-            kind,
-            None,
-        )
-
     return [
-        link(
-            exposure.object_key,
-            exposure.object_size,
-            "#this",
-            f"Full mosaic of plate {exposure.plate_id} (fpack tile-compressed FITS)",
-            "application/fits",
-            "#image",
-        ),
-        (
+        LinkRow(
             identifier,
-            None,
-            "soda-sync",
-            None,
-            "#cutout",
-            f"Cutout on a common sky grid with solution {exposure.solnum} (SODA)",
-            "application/fits",
-            -1,
-            "#image",
-            None,
+            access_url=file_url(base, exposure.object_key),
+            semantics="#this",
+            description=f"Full mosaic of plate {exposure.plate_id} (fpack tile-compressed FITS)",
+            content_type="application/fits",
+            content_length=exposure.object_size,
+            content_qualifier="#image",
         ),
-        link(
-            exposure.header_key,
-            exposure.header_size,
-            "#auxiliary",
-            "WCS header file with every exposure solution of the mosaic (gzip FITS header)",
-            "application/gzip",
-            "",
-        ),
-        (
+        LinkRow(
             identifier,
-            preview_url,
-            None,
-            None,
-            "#preview",
-            "PNG preview of the centre of the exposure (SODA, zscale)",
-            "image/png",
-            -1,
-            None,
-            None,
+            service_def="soda-sync",
+            semantics="#cutout",
+            description=f"Cutout on a common sky grid with solution {exposure.solnum} (SODA)",
+            content_type="application/fits",
+            content_qualifier="#image",
+        ),
+        LinkRow(
+            identifier,
+            access_url=file_url(base, exposure.header_key),
+            semantics="#auxiliary",
+            description="WCS header file with every exposure solution of the mosaic (gzip "
+            "FITS header)",
+            content_type="application/gzip",
+            content_length=exposure.header_size,
+            content_qualifier="",
+        ),
+        LinkRow(
+            identifier,
+            access_url=preview_url,
+            semantics="#preview",
+            description="PNG preview of the centre of the exposure (SODA, zscale)",
+            content_type="image/png",
         ),
     ]
 
@@ -130,18 +126,7 @@ def preview_url(base: str, exposure: ExposureRecord, size: int, field_arcsec: fl
     return soda.sync_url(base, query)
 
 
-def error_row(identifier: str, fault: Fault) -> tuple:
+def error_row(identifier: str, fault: Fault) -> LinkRow:
     """The row for an identifier that could not be resolved (semantics #this: it
     stands for the dataset that was asked for)."""
-    return (
-        identifier,
-        None,
-        None,
-        f"{fault.dali_label}: {fault}",
-        "#this",
-        None,
-        None,
-        -1,
-        None,
-        None,
-    )
+    return LinkRow(identifier, error_message=f"{fault.dali_label}: {fault}", semantics="#this")

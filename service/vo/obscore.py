@@ -8,6 +8,7 @@ calibrated (calib_level 2), one optical band (em_min/em_max below), no polarisat
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from urllib.parse import quote
 
@@ -199,42 +200,83 @@ def datalink_url(base: str, record: ExposureRecord) -> str:
     return f"{base}/datalink/links?ID={quote(record.publisher_did, safe='')}"
 
 
-def row(record: ExposureRecord, base: str) -> tuple:
-    """The values of :data:`FIELDS` for one exposure solution."""
-    return (
-        DATAPRODUCT_TYPE,
-        CALIB_LEVEL,
-        record.series,
-        record.obs_id,
-        record.publisher_did,
-        datalink_url(base, record),
-        DATALINK_MIME,
-        math.ceil(record.width * record.height * 2 / 1024),
-        None,
-        record.ra,
-        record.dec,
-        record.fov_deg,
-        s_region(record),
-        record.pixel_scale_arcsec,
-        record.width,
-        record.height,
-        record.t_min,
-        record.t_max,
-        record.exptime_s,
-        record.exptime_s,
-        1,
-        EM_MIN,
-        EM_MAX,
-        None,
-        1,
-        "phot.count",
-        None,
-        -1,
-        record.telescope,
-        INSTRUMENT,
-        record.plate_id,
-        record.mosnum,
-        record.solnum,
-        record.exposure,
-        record.date_obs,
+@dataclasses.dataclass(frozen=True)
+class ObsCoreRow:
+    """One exposure solution as an ObsCore row (attributes named as :data:`FIELDS`)."""
+
+    dataproduct_type: str
+    calib_level: int
+    obs_collection: str
+    obs_id: str
+    obs_publisher_did: str
+    access_url: str
+    access_format: str
+    access_estsize: int
+    target_name: str | None
+    s_ra: float
+    s_dec: float
+    s_fov: float
+    s_region: str
+    s_resolution: float
+    s_xel1: int
+    s_xel2: int
+    t_min: float
+    t_max: float
+    t_exptime: float
+    t_resolution: float
+    t_xel: int
+    em_min: float
+    em_max: float
+    em_res_power: float | None
+    em_xel: int
+    o_ucd: str
+    pol_states: str | None
+    pol_xel: int
+    facility_name: str
+    instrument_name: str
+    plate_id: str
+    mosnum: int
+    solnum: int
+    exposure_num: int
+    date_obs: str
+
+
+def row(record: ExposureRecord, base: str) -> ObsCoreRow:
+    """The ObsCore row of one exposure solution."""
+    return ObsCoreRow(
+        dataproduct_type=DATAPRODUCT_TYPE,
+        calib_level=CALIB_LEVEL,
+        obs_collection=record.series,
+        obs_id=record.obs_id,
+        obs_publisher_did=record.publisher_did,
+        access_url=datalink_url(base, record),
+        access_format=DATALINK_MIME,
+        access_estsize=math.ceil(record.width * record.height * 2 / 1024),
+        target_name=None,
+        s_ra=record.ra,
+        s_dec=record.dec,
+        s_fov=record.fov_deg,
+        s_region=s_region(record),
+        s_resolution=record.pixel_scale_arcsec,
+        s_xel1=record.width,
+        s_xel2=record.height,
+        t_min=record.t_min,
+        t_max=record.t_max,
+        t_exptime=record.exptime_s,
+        t_resolution=record.exptime_s,
+        t_xel=1,
+        em_min=EM_MIN,
+        em_max=EM_MAX,
+        em_res_power=None,
+        em_xel=1,
+        o_ucd="phot.count",
+        pol_states=None,
+        pol_xel=-1,
+        facility_name=record.telescope,
+        instrument_name=INSTRUMENT,
+        plate_id=record.plate_id,
+        mosnum=record.mosnum,
+        solnum=record.solnum,
+        exposure_num=record.exposure,
+        date_obs=record.date_obs,
     )

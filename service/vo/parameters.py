@@ -8,7 +8,7 @@ tables (:func:`markdown`) and the bad-request test cases (:meth:`Param.bad_value
 each rule is said once, here. The protocol modules (sia2, soda, sia1, datalink) hold
 their tables and the rules that tie several parameters together.
 
-Depends on :mod:`service.vo.params` (the pure value parsers) and :mod:`service.vo.votable`.
+Depends on :mod:`service.vo.values` (the pure value parsers) and :mod:`service.vo.votable`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from service.faults import MultiValuedParamNotSupported, UsageFault
-from service.vo.params import Params, boolean, choice, circle, interval, number, polygon, pos, shown
+from service.vo.values import Params, boolean, choice, circle, interval, number, polygon, pos, shown
 from service.vo.votable import Field
 
 #: how each kind appears in VOTable PARAMs: (datatype, arraysize, xtype). Reals are

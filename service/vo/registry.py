@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 from service.settings import ServiceSettings
-from service.vo.params import Params
+from service.vo.values import Params
 
 VERBS = (
     "Identify",

@@ -10,14 +10,14 @@ import math
 
 import numpy as np
 
-from service.catalog.geometry import Circle, Polygon, contains, orient, unit
 from service.catalog.query import ExposureQuery
 from service.catalog.records import ExposureRecord
 from service.cutout.grid import PROJECTIONS, TargetGrid
 from service.faults import UsageFault
+from service.sky import Circle, Polygon, contains, orient, unit
 from service.vo import soda
 from service.vo.parameters import Param, ParamTable
-from service.vo.params import Params, number, shown
+from service.vo.values import Params, number, position, shown
 from service.vo.votable import Field, text
 
 INTERSECTS = ("OVERLAPS", "COVERS", "ENCLOSED", "CENTER")
@@ -89,19 +89,9 @@ def parse(params: Params, default_scale_arcsec: float, default_size: int) -> Sia
         )
     v = spec.parse(params)
     (pos_text,), (size_text,) = v["POS"], v["SIZE"]
-    words = pos_text.replace(",", " ").split()
-    if len(words) != 2:
-        raise UsageFault(f"Field POS: Invalid value {shown(pos_text)} (need ra,dec in degrees)")
-    ra = number("POS", words[0], 0, 360)
-    dec = number("POS", words[1], -90, 90)
+    ra, dec = position("POS", pos_text)
     width, height = _pair("SIZE", size_text, 0, 180)
-    crval = v["CRVAL"]
-    if crval:
-        cra, cdec = _pair("CRVAL", crval[0], -360, 360)
-        if not -90 <= cdec <= 90:
-            raise UsageFault(f"Field CRVAL: Dec {cdec:g} not in [-90, 90]")
-    else:
-        cra, cdec = ra, dec
+    cra, cdec = position("CRVAL", v["CRVAL"][0]) if v["CRVAL"] else (ra, dec)
     cdelt = v["CDELT"]
     scale = default_scale_arcsec
     if cdelt:
@@ -138,12 +128,11 @@ def box(grid: TargetGrid) -> Polygon:
     return Polygon(tuple(zip(ra.tolist(), dec.tolist(), strict=True)))
 
 
-def catalog_query(query: Sia1Query, maxrec: int | None) -> ExposureQuery:
+def catalog_query(query: Sia1Query) -> ExposureQuery:
     """The catalog search: CENTER needs the centre on the plate, the others an overlap."""
     if query.intersect == "CENTER":
-        region = Circle(query.grid.ra, query.grid.dec, 1e-7)
-        return ExposureQuery(regions=(region,), maxrec=maxrec)
-    return ExposureQuery(regions=(box(query.grid),), maxrec=maxrec)
+        return ExposureQuery(regions=(Circle(query.grid.ra, query.grid.dec, 1e-7),))
+    return ExposureQuery(regions=(box(query.grid),))
 
 
 def keep(rows: list[ExposureRecord], query: Sia1Query) -> list[ExposureRecord]:
@@ -185,7 +174,35 @@ FIELDS = (
 )
 
 
-def row(record: ExposureRecord, grid: TargetGrid, base: str, mime: str = FITS_FORMATS[0]) -> tuple:
+@dataclasses.dataclass(frozen=True)
+class Sia1Row:
+    """One virtual image (attributes named as :data:`FIELDS`)."""
+
+    title: str
+    ra: float
+    dec: float
+    naxes: int
+    naxis: tuple[int, int]
+    scale: tuple[float, float]
+    format: str
+    access_url: str
+    filesize: int
+    mjd_obs: float
+    instrument: str
+    frame: str
+    equinox: float
+    projection: str
+    crpix: tuple[float, ...]
+    crval: tuple[float, ...]
+    cd: tuple[float, ...]
+    obs_publisher_did: str
+    plate_id: str
+    solnum: int
+
+
+def row(
+    record: ExposureRecord, grid: TargetGrid, base: str, mime: str = FITS_FORMATS[0]
+) -> Sia1Row:
     """One virtual image: the plate's solution resampled onto ``grid``."""
     wcs = grid.wcs()
     radius = max(grid.nx, grid.ny) * grid.scale_arcsec / 7200.0
@@ -201,26 +218,26 @@ def row(record: ExposureRecord, grid: TargetGrid, base: str, mime: str = FITS_FO
     if mime != FITS_FORMATS[0]:
         query["RESPONSEFORMAT"] = mime
     s = grid.scale_arcsec / 3600.0
-    return (
-        f"{record.plate_id} exposure {record.exposure} solution {record.solnum} "
+    return Sia1Row(
+        title=f"{record.plate_id} exposure {record.exposure} solution {record.solnum} "
         f"({record.date_obs[:10]}), {grid.nx}x{grid.ny} {grid.projection}",
-        grid.ra,
-        grid.dec,
-        2,
-        (grid.nx, grid.ny),
-        (-s, s),
-        mime,
-        soda.sync_url(base, query),
-        grid.nx * grid.ny * 4 + 8640,
-        record.t_min,
-        record.telescope,
-        "ICRS",
-        2000.0,
-        grid.projection,
-        tuple(float(v) for v in wcs.wcs.crpix),
-        tuple(float(v) for v in wcs.wcs.crval),
-        tuple(float(v) for v in wcs.wcs.cd.ravel()),
-        record.publisher_did,
-        record.plate_id,
-        record.solnum,
+        ra=grid.ra,
+        dec=grid.dec,
+        naxes=2,
+        naxis=(grid.nx, grid.ny),
+        scale=(-s, s),
+        format=mime,
+        access_url=soda.sync_url(base, query),
+        filesize=grid.nx * grid.ny * 4 + 8640,
+        mjd_obs=record.t_min,
+        instrument=record.telescope,
+        frame="ICRS",
+        equinox=2000.0,
+        projection=grid.projection,
+        crpix=tuple(float(v) for v in wcs.wcs.crpix),
+        crval=tuple(float(v) for v in wcs.wcs.crval),
+        cd=tuple(float(v) for v in wcs.wcs.cd.ravel()),
+        obs_publisher_did=record.publisher_did,
+        plate_id=record.plate_id,
+        solnum=record.solnum,
     )

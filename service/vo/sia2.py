@@ -9,9 +9,12 @@ from __future__ import annotations
 import dataclasses
 
 from service.catalog.query import ExposureQuery
+from service.faults import NotFoundFault
+from service.identifiers import obs_id_of
+from service.settings import ServiceSettings
 from service.vo import obscore
 from service.vo.parameters import Descriptor, Param, ParamTable
-from service.vo.params import Params
+from service.vo.values import Params
 from service.vo.votable import VOTABLE_MIME
 
 SIA2_QUERY = "ivo://ivoa.net/std/SIA#query-2.0"
@@ -74,12 +77,10 @@ class Sia2Query:
     Attributes
     ----------
     catalog
-        What the catalog evaluates (regions, times, exposure times, ...).
-    timeres
-        TIMERES intervals, applied to the rows (t_resolution is the exposure time).
-    constant_match
-        False when a constraint on a column that is the same for every row (BAND,
-        POL, DPTYPE, CALIB, TARGET, SPECRP, FORMAT, INSTRUMENT) excludes it: no rows.
+        What the catalog evaluates: regions, times, exposure times, ... (a constraint
+        on a column that is the same for every row, such as BAND, POL, DPTYPE, CALIB,
+        TARGET, SPECRP, FORMAT or INSTRUMENT, makes it ``impossible`` when it excludes
+        that value).
     maxrec
         Rows to return at most.
     response_format
@@ -87,8 +88,6 @@ class Sia2Query:
     """
 
     catalog: ExposureQuery
-    timeres: tuple[tuple[float, float], ...]
-    constant_match: bool
     maxrec: int
     response_format: str = VOTABLE_MIME
 
@@ -101,8 +100,10 @@ def _in(values: list[str], allowed: tuple[str, ...]) -> bool:
     return not values or any(v.strip().lower() in {a.lower() for a in allowed} for v in values)
 
 
-def parse(params: Params, default_maxrec: int, max_maxrec: int) -> Sia2Query:
-    """Parse a SIA 2.0 query.
+def parse(
+    params: Params, default_maxrec: int, max_maxrec: int, service: ServiceSettings
+) -> Sia2Query:
+    """Parse a SIA 2.0 query (IDs of this service become obs_ids).
 
     Raises
     ------
@@ -110,16 +111,6 @@ def parse(params: Params, default_maxrec: int, max_maxrec: int) -> Sia2Query:
         Naming the parameter and echoing the bad value.
     """
     v = table(default_maxrec, max_maxrec).parse(params)
-    query = ExposureQuery(
-        regions=tuple(v["POS"]),
-        times=tuple(v["TIME"]),
-        exptimes=tuple(v["EXPTIME"]),
-        fovs=tuple(v["FOV"]),
-        spatres=tuple((lo / 3600.0, hi / 3600.0) for lo, hi in v["SPATRES"]),
-        collections=tuple(v["COLLECTION"]),
-        facilities=tuple(v["FACILITY"]),
-        ids=tuple(v["ID"]),
-    )
     constant = all(
         (
             _any_overlap(v["BAND"], obscore.EM_MIN, obscore.EM_MAX),
@@ -132,14 +123,29 @@ def parse(params: Params, default_maxrec: int, max_maxrec: int) -> Sia2Query:
             _in(v["FORMAT"], obscore.FORMATS),
         )
     )
+    query = ExposureQuery(
+        regions=tuple(v["POS"]),
+        times=tuple(v["TIME"]),
+        exptimes=tuple(v["EXPTIME"]),
+        fovs=tuple(v["FOV"]),
+        spatres=tuple((lo / 3600.0, hi / 3600.0) for lo, hi in v["SPATRES"]),
+        timeres=tuple(v["TIMERES"]),
+        collections=tuple(v["COLLECTION"]),
+        facilities=tuple(v["FACILITY"]),
+        ids=tuple(_obs_id(i, service) for i in v["ID"]),
+        impossible=not constant,
+    )
     (maxrec,) = v["MAXREC"]
     (response_format,) = v["RESPONSEFORMAT"]
-    return Sia2Query(query, tuple(v["TIMERES"]), constant, min(maxrec, max_maxrec), response_format)
+    return Sia2Query(query, min(maxrec, max_maxrec), response_format)
 
 
-def passes_timeres(exptime: float, timeres: tuple[tuple[float, float], ...]) -> bool:
-    """Whether an exposure's time resolution (its exposure time) is in TIMERES."""
-    return not timeres or any(lo <= exptime <= hi for lo, hi in timeres)
+def _obs_id(identifier: str, service: ServiceSettings) -> str:
+    """The obs_id an ID names; an identifier of another service names none of ours."""
+    try:
+        return obs_id_of(identifier, service)
+    except NotFoundFault:
+        return identifier
 
 
 def self_description(base: str, default_maxrec: int, max_maxrec: int) -> Descriptor:

@@ -17,28 +17,26 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from service.catalog.geometry import Circle, Polygon, Range, Region, angle, radec, unit
 from service.catalog.records import ExposureRecord
 from service.cutout.engine import INTERPOLATIONS
 from service.cutout.grid import PROJECTIONS
 from service.cutout.preview import DASCH, LIMITS, STRETCHES, STYLES, PreviewOptions
-from service.cutouts import FITS, CutoutSpec
-from service.faults import MultiValuedParamNotSupported, NotFoundFault, UsageFault
+from service.cutout.service import FITS, CutoutSpec
+from service.faults import MultiValuedParamNotSupported, UsageFault
+from service.identifiers import obs_id_of
+from service.jobs.formats import STACK_ALIASES, STACK_MEDIA, stack_format
+from service.jobs.requests import CutoutsRequest, JobRequest, StackRequest, Submission
 from service.settings import Settings
+from service.sky import Circle, Polygon, Range, Region, angle, radec, unit
+from service.vo import sia2
 from service.vo.parameters import Descriptor, Param, ParamTable
-from service.vo.params import Params, shown
+from service.vo.values import Params
 
 SODA_SYNC = "ivo://ivoa.net/std/SODA#sync-1.0"
 SODA_ASYNC = "ivo://ivoa.net/std/SODA#async-1.0"
 MEDIA = (FITS, "image/fits", "image/png", "image/jpeg")
 MEDIA_ALIASES = {"fits": FITS, "png": "image/png", "jpeg": "image/jpeg"}
 REGIONS = ("POS", "CIRCLE", "POLYGON")
-#: a stack's products (async or /soda/stack without ID), as RESPONSEFORMAT names them
-STACK_MEDIA = (FITS, "image/fits", "application/x-fits-cube", "application/zip", "image/png",
-               "application/pdf", "image/apng", "image/webp", "application/json")  # fmt: skip
-STACK_ALIASES = {"fits": FITS, "cube": "application/x-fits-cube", "zip": "application/zip",
-                 "png": "image/png", "pdf": "application/pdf", "apng": "image/apng",
-                 "webp": "image/webp", "json": "application/json"}  # fmt: skip
 #: SIA 2.0 constraints a stack takes (its position is SODA's region; ID makes cutouts)
 STACK_FILTERS = ("TIME", "COLLECTION", "FACILITY", "EXPTIME", "SPATRES", "FOV", "BAND",
                  "CALIB", "DPTYPE", "INSTRUMENT", "TIMERES", "POL", "TARGET", "SPECRP",
@@ -58,8 +56,6 @@ def _response_format(several: bool) -> Param:
 
 def _stack_filters() -> tuple[Param, ...]:
     """SIA 2.0's constraints, as a stack (async, no ID) takes them."""
-    from service.vo import sia2
-
     return tuple(
         dataclasses.replace(p, description=f"Stack (no ID): {p.description}", std=False)
         for p in sia2.table(1, 1).params
@@ -143,28 +139,6 @@ def sync_url(base: str, params: dict[str, object]) -> str:
     return f"{base}/soda/sync?{urlencode(params)}"
 
 
-def obs_id_of(identifier: str, settings: Settings) -> str:
-    """The obs_id of a publisher DID of this service (or of a bare obs_id). The
-    authority and resource key of an IVOID are case-insensitive; the part after ``?``
-    is not.
-
-    Raises
-    ------
-    NotFoundFault
-        For an identifier of another service.
-    """
-    identifier = identifier.strip()
-    if "?" not in identifier and "/" not in identifier:
-        return identifier
-    prefix = settings.service.publisher_did("")
-    head, _, local = identifier.partition("?")
-    if head.lower() != prefix.rstrip("?").lower() or not local:
-        raise NotFoundFault(
-            f"{shown(identifier, 120)} is not an identifier of this service ({prefix}...)"
-        )
-    return local
-
-
 def _bounding_circle(region: Region) -> tuple[float, float, float]:
     """Centre and radius (deg) of a circle containing the region."""
     if isinstance(region, Circle):
@@ -229,8 +203,69 @@ def parse(params: Params, settings: Settings, several: bool = False) -> SodaRequ
         )
         for region in (regions or [None])
     )
-    ids = tuple(obs_id_of(i, settings) for i in v["ID"])
+    ids = tuple(obs_id_of(i, settings.service) for i in v["ID"])
     return SodaRequest(ids, specs)
+
+
+def _submission(params: Params) -> Submission:
+    """PHASE=RUN (the only phase a new job takes), RUNID and the parameters as given."""
+    run = [v.strip().upper() for v in params.all("PHASE")]
+    if any(v != "RUN" for v in run):
+        raise UsageFault(f"Field PHASE: Invalid value {run[-1][:30]!r} (a new job takes RUN)")
+    return Submission(
+        parameters=tuple((n, v) for n, v in params.pairs() if n not in ("PHASE", "RUNID")),
+        run_id=(params.all("RUNID") or [""])[0][:64],
+        run=bool(run),
+    )
+
+
+def parse_job(params: Params, settings: Settings) -> JobRequest:
+    """A new SODA async job: cutouts with IDs (one per ID x region), a stack without.
+
+    Raises
+    ------
+    UsageFault, MultiValuedParamNotSupported, NotFoundFault
+    """
+    submission = _submission(params)
+    if not params.all("ID"):
+        return parse_stack(params, settings, submission)
+    parsed = parse(params, settings, several=True)
+    if parsed.spec.response_format not in MEDIA:
+        raise UsageFault(
+            f"Field RESPONSEFORMAT: {parsed.spec.response_format} is a stack format (cutouts "
+            f"with ID are one of {', '.join(MEDIA)})"
+        )
+    return CutoutsRequest(parsed.obs_ids, parsed.specs, parsed.spec.response_format, submission)
+
+
+def parse_stack(
+    params: Params, settings: Settings, submission: Submission | None = None
+) -> StackRequest:
+    """A stack: one region (its centre is the stack's position, its extent the grid's
+    unless WIDTH/HEIGHT say otherwise), SIA 2.0's filters, a stack format.
+
+    Raises
+    ------
+    UsageFault
+        Without exactly one region, with a bad filter or format.
+    """
+    parsed = parse(params, settings, several=True)
+    fmt = stack_format(parsed.spec.response_format)
+    if fmt is None:
+        raise UsageFault(
+            f"Field RESPONSEFORMAT: {parsed.spec.response_format} is no stack format (a "
+            f"stack is one of {', '.join(STACK_MEDIA)})"
+        )
+    if len(parsed.specs) != 1 or parsed.spec.circle is None:
+        raise UsageFault("Fields POS, CIRCLE, POLYGON: a stack needs exactly one region")
+    ra, dec, _ = parsed.spec.circle
+    spec = dataclasses.replace(parsed.spec.pinned(), response_format=FITS)
+    filters = Params([(n, v) for n, v in params.pairs() if n.upper() in STACK_FILTERS])
+    limit = settings.stacks.max_frames + 1
+    query = sia2.parse(filters, limit, limit, settings.service).catalog
+    point = Circle(ra % 360.0, dec, 1e-7)  # exposures covering the position itself
+    query = dataclasses.replace(query, regions=(point,))
+    return StackRequest((ra % 360.0, dec), spec, query, fmt, submission or Submission())
 
 
 def descriptor(

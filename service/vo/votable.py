@@ -2,7 +2,8 @@
 formatting, service descriptors and the DALI error document.
 
 Depends on Flask's templating only; the protocol modules describe their columns
-with :class:`Field` and hand rows of Python values to :func:`table_response`.
+with :class:`Field` and hand rows to :func:`table_response` as dataclasses whose
+attributes are named as the fields (:func:`row_values` zips the two).
 """
 
 from __future__ import annotations
@@ -10,12 +11,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from flask import Response, render_template
-
-if TYPE_CHECKING:
-    from service.vo.parameters import Descriptor
 
 VOTABLE_MIME = "application/x-votable+xml"
 
@@ -58,24 +55,35 @@ def cell(value: object) -> str:
     return str(value)
 
 
+def row_values(row: object, fields: Sequence[Field]) -> list[object]:
+    """The values of a row dataclass, in the order of ``fields`` (by name).
+
+    Raises
+    ------
+    AttributeError
+        If the row has no attribute of a field's name.
+    """
+    return [getattr(row, f.name) for f in fields]
+
+
 def table_response(
     fields: Sequence[Field],
-    rows: Iterable[Sequence[object]],
+    rows: Iterable[object],
     *,
     overflow: bool = False,
     infos: Sequence[tuple[str, str]] = (),
     params: Sequence[tuple[Field, str]] = (),
-    descriptors: Sequence[Descriptor] = (),
+    descriptors: Sequence[object] = (),  # service.vo.parameters.Descriptor
     field_ids: bool = True,
     status: int = 200,
     mimetype: str = VOTABLE_MIME,
 ) -> Response:
     """A DALI result document (VOTable 1.4, TABLEDATA) as a response (``mimetype``: the
-    media type the client asked for)."""
+    media type the client asked for); each row a dataclass named as ``fields``."""
     body = render_template(
         "votable.xml",
         fields=fields,
-        rows=([cell(v) for v in row] for row in rows),
+        rows=([cell(v) for v in row_values(row, fields)] for row in rows),
         overflow=overflow,
         infos=infos,
         params=params,

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 
+from service.jobs.dask import DaskExecutor
 from service.settings import Settings
-from service.vo.params import Params
+from service.vo.values import Params
 from service.wiring import Services
 
 _EXTENSION = "platecut"
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Attach the services to the app."""
-    app.extensions[_EXTENSION] = Services(settings)
+    """Attach the services to the app (jobs go to the Dask cluster of the settings)."""
+    app.extensions[_EXTENSION] = Services(settings, executor=DaskExecutor(settings))
 
 
 def services() -> Services:
@@ -51,3 +52,8 @@ def file_response(body: bytes, mime: str, filename: str) -> Response:
             "Content-Disposition": f'{kind}; filename="{filename}"',
         },
     )
+
+
+def see_other(url: str, body: str = "") -> Response:
+    """303 See Other to ``url`` (a result in the bucket, a job, a presigned object)."""
+    return Response(body, status=303, mimetype="text/plain", headers={"Location": url})

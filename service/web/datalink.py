@@ -1,10 +1,11 @@
-"""DataLink {links} (``/datalink/links``): the links of one or more exposure solutions."""
+"""DataLink {links} (``/datalink/links``): parse, resolve the identifiers with the links
+service, render their rows (an identifier that cannot be resolved is an error row)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from service.faults import NotFoundFault, UsageFault
+from service.catalog.records import ExposureRecord
 from service.vo import datalink, soda
 from service.vo.votable import table_response
 from service.web.context import base_url, request_params, services
@@ -14,39 +15,34 @@ blueprint = Blueprint("datalink", __name__, url_prefix="/datalink")
 
 @blueprint.route("/links", methods=["GET", "POST"])
 def links() -> Response:
-    """Rows for every ID (none: an empty links document); an ID that cannot be resolved
-    gets an error row; past ``vo.max_ids`` IDs the document says OVERFLOW."""
+    """Rows for every ID (none: an empty links document); past ``vo.max_ids`` IDs the
+    document says OVERFLOW."""
     svc = services()
-    limit = svc.settings.vo.max_ids
-    values = datalink.table(limit).parse(request_params())
+    settings = svc.settings
+    values = datalink.table(settings.vo.max_ids).parse(request_params())
     ids, (mime,) = values["ID"], values["RESPONSEFORMAT"]
+    resolved = svc.links.resolve(ids, settings.vo.max_ids)
     base = base_url()
-    rows, found = [], []
-    for identifier in ids[:limit]:
-        try:
-            obs_id = soda.obs_id_of(identifier, svc.settings)
-            exposure = svc.catalog.exposure(obs_id)
-            if exposure is None:
-                raise NotFoundFault(f"{obs_id} is not in the catalog")
-        except (NotFoundFault, UsageFault) as fault:
-            rows.append(datalink.error_row(identifier, fault))
+    c = settings.cutout
+    rows = []
+    for identifier, found in resolved.entries:
+        if not isinstance(found, ExposureRecord):
+            rows.append(datalink.error_row(identifier, found))
             continue
-        c = svc.settings.cutout
-        preview = datalink.preview_url(
-            base, exposure, c.preview_size, c.default_size * c.default_scale_arcsec
-        )
-        rows += datalink.rows(identifier, exposure, base, preview)
-        found.append(exposure)
-    one = found[0] if len(found) == 1 and len(ids) == 1 else None
+        field = c.default_size * c.default_scale_arcsec
+        preview = datalink.preview_url(base, found, c.preview_size, field)
+        rows += datalink.rows(identifier, found, base, preview)
+    records = resolved.records
+    one = records[0] if len(records) == 1 and len(ids) == 1 else None
     descriptors = [
-        soda.descriptor(f"{base}/soda/sync", "ID", svc.settings, one),
-        soda.descriptor(f"{base}/soda/async", "ID", svc.settings, one, several=True),
+        soda.descriptor(f"{base}/soda/sync", "ID", settings, one),
+        soda.descriptor(f"{base}/soda/async", "ID", settings, one, several=True),
     ]
     return table_response(
         datalink.FIELDS,
         rows,
         infos=[("standardID", datalink.DATALINK_LINKS)],
-        descriptors=descriptors if found else [],
-        overflow=len(ids) > limit,
+        descriptors=descriptors if records else [],
+        overflow=resolved.overflow,
         mimetype=mime,
     )

@@ -9,8 +9,7 @@ from flask import Blueprint, Response
 
 from service.faults import NotFoundFault
 from service.storage.base import FetchStats
-from service.storage.s3 import S3Store
-from service.web.context import services
+from service.web.context import see_other, services
 
 blueprint = Blueprint("files", __name__, url_prefix="/files")
 PREFIXES = ("mosaics/", "headers/")
@@ -26,9 +25,10 @@ def get(key: str) -> Response:
     store = svc.store
     info = store.stat(key)
     limit = svc.settings.results.redirect_above_bytes
-    if limit and isinstance(store, S3Store) and info.size > limit:  # e.g. on Lambda
+    if limit and info.size > limit:  # e.g. on Lambda: from S3 itself, when it can
         url = store.presigned_url(key, svc.settings.results.url_expiry_s)
-        return Response(status=303, headers={"Location": url})
+        if url:
+            return see_other(url)
 
     def parts() -> Iterator[bytes]:
         stats = FetchStats()

@@ -1,5 +1,6 @@
 """The landing page: a search form for astronomers (position, radius, dates) with the
-exposures that cover it, and what the service is, its endpoints, and its plates."""
+exposures that cover it, and what the service is, its endpoints, and its plates; and
+the health check."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import math
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from service.catalog.geometry import Circle
 from service.catalog.query import ExposureQuery
 from service.faults import UsageFault
 from service.settings import Settings
-from service.vo.params import number
+from service.sky import Circle
+from service.vo.values import number
 from service.web import search
 from service.web.context import base_url, services
 
@@ -56,10 +57,8 @@ def _search(settings: Settings) -> dict:
     times = ()
     if start is not None or end is not None:
         times = ((start if start is not None else -math.inf, end if end is not None else math.inf),)
-    query = ExposureQuery(
-        regions=(Circle(ra, dec, radius),), times=times, maxrec=settings.vo.default_maxrec
-    )
-    result = services().catalog.search(query)
+    query = ExposureQuery(regions=(Circle(ra, dec, radius),), times=times)
+    result = services().discovery.search(query, settings.vo.default_maxrec)
     base = base_url()
     return {
         "ra": ra,

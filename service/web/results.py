@@ -11,7 +11,7 @@ import re
 
 from flask import Flask, Response
 
-from service.web.context import services
+from service.web.context import see_other, services
 
 _FILENAME = re.compile(r'filename="([^"]+)"')
 
@@ -37,7 +37,7 @@ def _offload(response: Response) -> Response:
     key = f"{digest[:2]}/{digest}/{filename}"
     store.put(key, body, response.mimetype or "application/octet-stream", filename)
     url = store.presigned_url(key, svc.settings.results.url_expiry_s)
-    return Response(f"See {url}\n", status=303, mimetype="text/plain", headers={"Location": url})
+    return see_other(url, f"See {url}\n")
 
 
 def init_app(app: Flask) -> None:

@@ -8,28 +8,25 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from urllib.parse import urlencode
 
 import numpy as np
-from astropy import units as u
-from astropy.coordinates import SkyCoord
-from astropy.time import Time
-from erfa import ErfaWarning
 
-from service.catalog.geometry import angle, unit
 from service.catalog.records import ExposureRecord
 from service.cutout.grid import TargetGrid
 from service.faults import UsageFault
+from service.sky import angle, unit
+from service.times import mjd
 from service.vo import datalink, soda
+from service.vo.values import position
 
 THUMB = 128  # thumbnail pixels a side
 SKETCH = 320  # sketch pixels a side
 
 
 def parse_position(text: str) -> tuple[float, float]:
-    """(RA, Dec) in degrees from "10.68 41.27", "00:42:44.3 +41:16:09", "0h42m44s
-    41d16m9s", "10.68d 41.27d"...; a name (e.g. "M31") needs the internet.
+    """(RA, Dec) in degrees from what :func:`service.vo.values.position` reads (the
+    protocols' parser and messages); a name (e.g. "M31") needs the internet.
 
     Raises
     ------
@@ -37,37 +34,33 @@ def parse_position(text: str) -> tuple[float, float]:
         If the text is neither coordinates nor a name that could be resolved.
     """
     text = text.strip()
-    if not text:
-        raise UsageFault("Enter a position, e.g. 10.684 41.269 or 00:42:44.3 +41:16:09")
-    words = text.replace(",", " ").split()
-    sexagesimal = any(c in text for c in ":hms") and not text[0].isalpha()
-    units = (u.hourangle, u.deg) if sexagesimal else (u.deg, u.deg)
+    if not text[:1].isalpha():
+        return position("Position", text)
+    from astropy.coordinates import SkyCoord
+
     try:
-        coord = SkyCoord(" ".join(words), unit=units, frame="icrs")
-    except (ValueError, u.UnitsError) as exc:
-        if not text[0].isalpha():
-            raise UsageFault(f"Position {text[:60]!r} not understood: {exc}") from None
-        try:
-            coord = SkyCoord.from_name(text)
-        except Exception:  # noqa: BLE001 - any failure of the name service
-            raise UsageFault(
-                f"{text[:60]!r} is not a position, and name resolution (Sesame) needs the "
-                "internet, which this server could not reach: enter coordinates"
-            ) from None
+        coord = SkyCoord.from_name(text)
+    except Exception:  # noqa: BLE001 - any failure of the name service
+        raise UsageFault(
+            f"{text[:60]!r} is not a position, and name resolution (Sesame) needs the "
+            "internet, which this server could not reach: enter coordinates"
+        ) from None
     return float(coord.ra.deg), float(coord.dec.deg)
 
 
 def parse_date(field: str, text: str) -> float | None:
-    """MJD of an ISO date or a year (``1905``, ``1905-03-01``); None if empty."""
+    """MJD of a year, an ISO date or an MJD (``1905``, ``1905-03-01``); None if empty.
+
+    Raises
+    ------
+    UsageFault
+        If the text is no date.
+    """
     text = text.strip()
     if not text:
         return None
     try:
-        if text.isdigit() and len(text) == 4:
-            text = f"{text}-01-01"
-        with warnings.catch_warnings():  # plates predate 1960: ERFA calls UTC "dubious"
-            warnings.simplefilter("ignore", ErfaWarning)
-            return float(Time(text, scale="utc").mjd)
+        return mjd(text)
     except ValueError:
         raise UsageFault(f"{field}: {text[:30]!r} is not a date (YYYY or YYYY-MM-DD)") from None
 

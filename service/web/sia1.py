@@ -1,5 +1,6 @@
 """SIA 1.0 query (``/sia/v1/query``): an image generation service whose images are
-cutouts of every covering plate on the requested grid."""
+cutouts of every covering plate on the requested grid. Parse, one discovery call,
+render."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import dataclasses
 
 from flask import Blueprint, Response
 
-from service.cutout.engine import CutoutRequest
 from service.vo import sia1
 from service.vo.votable import table_response
 from service.web.context import base_url, request_params, services
@@ -29,11 +29,13 @@ def query() -> Response:
         return table_response(sia1.FIELDS, [], params=inputs, field_ids=False)
     rows, overflow = [], False
     if parsed.mime:
-        svc.cutouts.check(CutoutRequest(parsed.grid))  # size limits, before searching
-        limit = svc.settings.vo.default_maxrec
-        result = svc.catalog.search(sia1.catalog_query(parsed, None))
-        kept = sia1.keep(result.rows, parsed)
-        overflow, rows = len(kept) > limit, kept[:limit]
+        found = svc.discovery.images(
+            sia1.catalog_query(parsed),
+            parsed.grid,
+            svc.settings.vo.default_maxrec,
+            keep=lambda found: sia1.keep(found, parsed),
+        )
+        rows, overflow = found.rows, found.overflow
     base = base_url()
     return table_response(
         sia1.FIELDS,

@@ -25,5 +25,7 @@ def sync() -> Response:
 def stack() -> Response:
     """A small stack at once (at most ``stacks.max_sync_frames`` exposures): every
     exposure covering the region's centre, on one grid, in the RESPONSEFORMAT asked for."""
-    body, mime, name = services().job_service.sync_stack(request_params())
+    svc = services()
+    request = soda.parse_stack(request_params(), svc.settings)
+    body, mime, name = svc.job_service.sync_stack(request)
     return file_response(body, mime, f"stack-{name}")

@@ -4,7 +4,7 @@ Creating a job (POST, any number of ID and region values: one result per ID x re
 a position without ID: a stack) answers 303 to the job; the job, its phase, quote,
 execution duration, destruction, parameters, results, error and owner are resources
 of their own. Parse, call the job service, render: the orchestration is
-:class:`service.stacks.jobs.JobService`'s.
+:class:`service.jobs.service.JobService`'s.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ import datetime
 import math
 from collections.abc import Callable
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from service.faults import NotFoundFault, UsageFault
-from service.stacks.jobs import JobService
-from service.uws.model import PHASES, Job, iso
-from service.vo.params import number, shown
-from service.web.context import base_url, file_response, request_params, services
+from service.jobs.model import PHASES, Job
+from service.jobs.service import JobService
+from service.times import instant, iso
+from service.vo import soda
+from service.vo.values import number, shown
+from service.web.context import base_url, file_response, request_params, see_other, services
 
 blueprint = Blueprint("soda_async", __name__, url_prefix="/soda/async")
 XML = "application/xml"
@@ -40,7 +42,7 @@ def _text(value: object) -> Response:
 
 
 def _see(job_id: str = "") -> Response:
-    return redirect(_url(job_id), code=303)
+    return see_other(_url(job_id))
 
 
 def _quote(job: Job) -> str:
@@ -71,7 +73,7 @@ def jobs() -> Response:
     """GET: the job list (PHASE, AFTER, LAST); POST: a new job (303 to it)."""
     params = request_params()
     if request.method == "POST":
-        job = _jobs().create(params)
+        job = _jobs().create(soda.parse_job(params, services().settings))
         return _see(job.job_id)
     phases = tuple(p.strip().upper() for p in params.all("PHASE"))
     for phase in phases:
@@ -80,16 +82,12 @@ def jobs() -> Response:
     after = None
     if params.one("AFTER"):
         try:
-            after = datetime.datetime.fromisoformat(params.one("AFTER").replace("Z", "+00:00"))
+            after = instant(params.one("AFTER"))
         except ValueError:
             raise UsageFault(f"Field AFTER: Invalid value {shown(params.one('AFTER'))}") from None
-        after = after if after.tzinfo else after.replace(tzinfo=datetime.UTC)
     last = params.one("LAST")
     count = int(number("LAST", last, 0, math.inf, int)) if last else None
-    if not phases:  # UWS 1.1: ARCHIVED jobs only when asked for
-        listed = [j for j in _jobs().list((), after, count) if j.phase != "ARCHIVED"]
-    else:
-        listed = _jobs().list(phases, after, count)
+    listed = _jobs().list(phases, after, count)  # UWS 1.1: ARCHIVED only when asked for
     body = render_template("uws_jobs.xml", jobs=listed, base=_url(), iso=iso)
     return Response(body, mimetype=XML)
 
@@ -101,7 +99,7 @@ def job(job_id: str) -> Response:
     if request.method == "DELETE" or (
         request.method == "POST" and (params.one("ACTION") or "").upper() == "DELETE"
     ):
-        _jobs()._read(job_id)
+        _jobs().get(job_id)  # 404 for no such job
         _jobs().destroy(job_id)
         return _see()
     if request.method == "POST":
@@ -197,8 +195,8 @@ def results(job_id: str) -> Response:
 @blueprint.get("/<job_id>/results/<name>")
 def result(job_id: str, name: str) -> Response:
     """A result file, or 303 to the results bucket."""
-    body, url, mime = _jobs().result(job_id, name)
-    if url:
-        return redirect(url, code=303)
-    assert body is not None
-    return file_response(body, mime, f"{job_id}-{name}")
+    answer = _jobs().result(job_id, name)
+    if answer.url:
+        return see_other(answer.url)
+    assert answer.body is not None
+    return file_response(answer.body, answer.mime, f"{job_id}-{name}")

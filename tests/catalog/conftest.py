@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from service.catalog.dynamodb import DynamoCatalog
-from service.catalog.geometry import orient, radec, unit
 from service.catalog.records import ExposureRecord, PlateRecord
 from service.catalog.sqlite import SqliteCatalog
+from service.sky import orient, radec, unit
 
 
 def make_catalog(kind: str, tmp_path, moto_url: str = ""):

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from service.catalog.geometry import Circle, Polygon, Range, intersects
 from service.catalog.query import ExposureQuery
+from service.sky import Circle, Polygon, Range, intersects
 from tests.catalog.conftest import make_catalog, synthetic_footprint, synthetic_plates
 
 PLATES = synthetic_plates(160, seed=3)

@@ -9,10 +9,10 @@ import shutil
 import numpy as np
 
 from service.archive.layout import iter_local_plates
-from service.catalog.geometry import Circle
 from service.catalog.ingest import ingest
 from service.catalog.query import ExposureQuery
 from service.settings import load_settings
+from service.sky import Circle
 from service.storage.local import LocalStore
 from service.storage.s3 import S3Store
 from tests.conftest import TEST_POLICY

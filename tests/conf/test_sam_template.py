@@ -48,7 +48,13 @@ def test_policy_covers_the_calls_we_make():
     } <= actions
     source = "".join(
         (PROJECT_ROOT / "service" / name).read_text()
-        for name in ("catalog/dynamodb.py", "uws/store.py", "uws/results.py", "storage/s3.py")
+        for name in (
+            "catalog/dynamodb.py",
+            "catalog/dynamo_items.py",
+            "jobs/dynamo_store.py",
+            "jobs/results.py",
+            "storage/s3.py",
+        )
     )  # serving: the catalog, jobs (DynamoDB) and their results (S3)
     for call, action in (
         ("batch_get_item", "dynamodb:BatchGetItem"),

@@ -9,7 +9,7 @@ from service.catalog.ingest import ingest
 from service.catalog.records import obs_id
 from service.catalog.sqlite import SqliteCatalog
 from service.cutout.engine import CutoutEngine, CutoutLimits, CutoutRequest, solution_of
-from service.cutouts import CutoutService
+from service.cutout.service import CutoutService
 from service.rangeread.reader import MosaicReader, ReadOptions
 from service.rangeread.replica import Replica
 from service.settings import load_settings

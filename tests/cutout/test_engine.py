@@ -15,7 +15,7 @@ from reproject import reproject_interp
 from service.archive.layout import iter_local_plates
 from service.cutout.engine import CutoutRequest, NoOverlap
 from service.cutout.grid import TargetGrid
-from service.cutouts import CutoutSpec
+from service.cutout.service import CutoutSpec
 from service.faults import NotFoundFault, UsageFault
 from service.storage.base import FetchStats
 from service.wcs.rotation import solution_to_stored

@@ -13,7 +13,7 @@ SCRIPT = """
 import gc, json, sys
 from service.settings import load_settings
 from service.wiring import Services
-from service.cutouts import CutoutSpec
+from service.cutout.service import CutoutSpec
 
 def status(key):
     for line in open("/proc/self/status"):

@@ -5,7 +5,8 @@ import pytest
 
 from service.faults import FatalFault, NotFoundFault
 from service.settings import SettingsError, load_settings
-from service.storage import FetchStats, open_store
+from service.storage.base import FetchStats
+from service.storage.factory import open_store
 from service.storage.http import HttpStore
 from service.storage.local import LocalStore
 from service.storage.s3 import S3Store

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from service import create_app
+from service.app import create_app
 from service.settings import Settings
 
 

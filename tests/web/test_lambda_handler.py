@@ -13,7 +13,7 @@ import pytest
 import requests
 from astropy.io import fits
 
-from service import create_app
+from service.app import create_app
 from service.lambda_handler import build_handler
 from service.settings import load_settings
 

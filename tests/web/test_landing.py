@@ -1,6 +1,6 @@
 """The landing page through Flask's test client."""
 
-from service import create_app
+from service.app import create_app
 from service.archive.layout import iter_local_plates
 
 

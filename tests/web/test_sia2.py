@@ -15,7 +15,7 @@ from pyvo.dal.adhoc import DatalinkResults
 from service.catalog.query import ExposureQuery
 from service.catalog.sqlite import SqliteCatalog
 from service.vo import soda
-from service.vo.params import Params
+from service.vo.values import Params
 from service.wiring import Services
 
 

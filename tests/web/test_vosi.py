@@ -2,7 +2,7 @@
 
 from lxml import etree
 
-from service import create_app
+from service.app import create_app
 from service.settings import load_settings
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"

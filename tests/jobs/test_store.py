@@ -12,9 +12,11 @@ import uuid
 import pytest
 
 from service.catalog.dynamodb import DynamoCatalog
+from service.cutout.service import CutoutSpec
 from service.faults import NotFoundFault
-from service.uws.model import EXECUTING, PENDING, Frame, Job, Outcome, new_job_id, now
-from service.uws.store import DynamoJobStore, SqliteJobStore, expired
+from service.jobs.dynamo_store import DynamoJobStore
+from service.jobs.model import EXECUTING, PENDING, Frame, Job, Outcome, new_job_id, now
+from service.jobs.store import SqliteJobStore, expired
 
 
 def make_store(kind: str, where: str):
@@ -44,7 +46,7 @@ def a_job(frames: int = 3, created: datetime.datetime | None = None, life_s: int
         destruction=created + datetime.timedelta(seconds=life_s),
         execution_duration=600,
         parameters=[("POS", "CIRCLE 0.2 12 0.03"), ("TIME", "15000 60000")],
-        specs=[{"ra": 0.2, "dec": 12.0, "width": 75}],
+        specs=[CutoutSpec((0.2, 12.0, 0.03), 1.44, 75, 75)],
         frames=[Frame(f"a{i:05d}_0", 0) for i in range(frames)],
         response_format="application/fits",
         position=(0.2, 12.0),

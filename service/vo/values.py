@@ -1,9 +1,11 @@
-"""VO request parameters: collected case-insensitively, parsed once into typed values.
+"""VO request parameters (:class:`Params`: collected case-insensitively) and the pure
+parsers of their values: positions, regions, intervals, numbers, keywords.
 
-Every parser is a pure function that names the parameter and echoes the (shortened)
-input when it refuses it, e.g. ``Field POS: Invalid CIRCLE: 'CIRCLE 12 13' (need
-exactly three numbers)``. Depends only on :mod:`service.faults` and the catalog's
-geometry types.
+Every parser names the parameter and echoes the (shortened) input when it refuses
+it, e.g. ``Field POS: Invalid CIRCLE: 'CIRCLE 12 13' (need exactly three numbers)``;
+a position is checked by one rule with one message wherever it appears (SIA 2.0 and
+SODA regions, SIA 1.0's POS, the web page's form). Depends only on
+:mod:`service.faults` and the sky geometry types.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from service.catalog.geometry import (
+from service.faults import MultiValuedParamNotSupported, UsageFault
+from service.sky import (
     Circle,
     Polygon,
     Range,
@@ -22,7 +25,6 @@ from service.catalog.geometry import (
     orient,
     unit,
 )
-from service.faults import MultiValuedParamNotSupported, UsageFault
 
 Interval = tuple[float, float]
 _SHOW = 60  # characters of a bad value echoed in a message
@@ -96,15 +98,63 @@ def _numbers(field: str, shape: str, text: str, words: list[str]) -> list[float]
     return values
 
 
+def _invalid(field: str, shape: str, text: str, why: str) -> UsageFault:
+    """The refusal of a value: ``Field F: Invalid SHAPE: 'text' (why)``, or ``Invalid
+    value 'text' (why)`` for a plain value."""
+    what = "value " if shape == "value" else f"{shape}: "
+    return UsageFault(f"Field {field}: Invalid {what}{shown(text)} ({why})")
+
+
 def _check_position(field: str, shape: str, text: str, ra: float, dec: float) -> None:
     if not 0.0 <= ra <= 360.0:
-        raise UsageFault(
-            f"Field {field}: Invalid {shape}: {shown(text)} (RA {ra:g} not in [0, 360])"
-        )
+        raise _invalid(field, shape, text, f"RA {ra:g} not in [0, 360]")
     if not -90.0 <= dec <= 90.0:
-        raise UsageFault(
-            f"Field {field}: Invalid {shape}: {shown(text)} (Dec {dec:g} not in [-90, 90])"
-        )
+        raise _invalid(field, shape, text, f"Dec {dec:g} not in [-90, 90]")
+
+
+#: what a position may look like, for messages
+POSITION_FORMS = "RA and Dec in degrees (10.684 41.269) or sexagesimal (00:42:44.3 +41:16:09)"
+
+
+def position(field: str, text: str) -> tuple[float, float]:
+    """Parse a position: ``ra dec`` or ``ra,dec`` in degrees, or sexagesimal hours and
+    degrees (``00:42:44.3 +41:16:09``, ``0h42m44.3s +41d16m09s``); ICRS.
+
+    Raises
+    ------
+    UsageFault
+        Naming the field, echoing the text: not understood, or outside the sky.
+    """
+    words = text.replace(",", " ").split()
+    if not words:
+        raise UsageFault(f"Field {field}: missing ({POSITION_FORMS})")
+    try:
+        ra, dec = (float(w) for w in words)
+    except ValueError:
+        ra, dec = _sexagesimal(field, text, words)
+    if not (math.isfinite(ra) and math.isfinite(dec)):
+        raise _invalid(field, "value", text, "not a finite number")
+    _check_position(field, "value", text, ra, dec)
+    return ra, dec
+
+
+def _sexagesimal(field: str, text: str, words: list[str]) -> tuple[float, float]:
+    """RA (hours) and Dec (degrees) written sexagesimally, or the refusal."""
+    not_understood = _invalid(field, "value", text, f"not understood: {POSITION_FORMS}")
+    if len(words) == 6:  # "00 42 44.3 +41 16 09"
+        words = [":".join(words[:3]), ":".join(words[3:])]
+    if len(words) != 2 or not any(c in "".join(words) for c in ":hmsd") or text[:1].isalpha():
+        raise not_understood
+    from astropy import units as u  # only for sexagesimal input
+    from astropy.coordinates import Angle
+
+    try:
+        ra_unit = u.deg if "d" in words[0] else u.hourangle  # "10.68d": degrees
+        ra = Angle(words[0], unit=ra_unit).degree
+        dec = Angle(words[1], unit=u.deg).degree
+    except (ValueError, u.UnitsError):
+        raise not_understood from None
+    return float(ra), float(dec)
 
 
 def circle(field: str, text: str, words: list[str] | None = None) -> Circle:

@@ -4,7 +4,10 @@ A job is a list of frames (an exposure solution and the cutout asked of it): SOD
 with IDs and regions makes one frame per ID x region; a stack makes one per exposure
 covering a position, all on one grid, in date order. What each frame became (its
 :class:`Outcome`) is recorded as it finishes, so that a job can be resumed and its
-progress shown.
+progress shown. The sources of the frames' pixels, read from the catalog once when
+the job is planned, are kept beside the job (:class:`service.jobs.plan.Plan`).
+
+Depends on the cutout specification and :mod:`service.times` only.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import datetime
 import json
 import secrets
 from typing import Any
+
+from service.cutout.service import CutoutSpec
+from service.times import instant, iso
 
 PENDING, QUEUED, EXECUTING = "PENDING", "QUEUED", "EXECUTING"
 COMPLETED, ERROR, ABORTED = "COMPLETED", "ERROR", "ABORTED"
@@ -29,18 +35,7 @@ def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
-def iso(moment: datetime.datetime | None) -> str:
-    """UWS's xs:dateTime form (UTC, 'Z')."""
-    return "" if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str | None) -> datetime.datetime | None:
-    if not text:
-        return None
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Frame:
     """One cutout of a job: which exposure solution, with which specification (index
     into the job's specifications)."""
@@ -49,7 +44,7 @@ class Frame:
     spec: int
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Outcome:
     """What became of a frame: ``ok`` (with its result files), ``no-overlap`` or
     ``error`` (with the message)."""
@@ -59,13 +54,10 @@ class Outcome:
     nan_fraction: float = 1.0
     results: tuple[str, ...] = ()
 
-    def to_list(self) -> list[Any]:
-        return [self.status, self.message, self.nan_fraction, list(self.results)]
-
     @classmethod
-    def from_list(cls, values: list[Any]) -> Outcome:
-        status, message, nan_fraction, results = values
-        return cls(status, message, nan_fraction, tuple(results))
+    def from_dict(cls, body: dict[str, Any]) -> Outcome:
+        """The outcome ``dataclasses.asdict`` gave."""
+        return cls(**{**body, "results": tuple(body["results"])})
 
 
 @dataclasses.dataclass
@@ -77,13 +69,15 @@ class Job:
     parameters
         The parameters as the client gave them (UWS /parameters).
     specs
-        The cutout specifications, as JSON-ready dicts (``service.cutouts.CutoutSpec``).
+        The cutout specifications the frames refer to.
     frames
         What to compute, in order.
     outcomes
         Frame index -> what became of it.
     heartbeat
         When the worker running the job last reported (epoch seconds).
+    position
+        A stack's position (RA, Dec).
     """
 
     job_id: str
@@ -93,7 +87,7 @@ class Job:
     destruction: datetime.datetime
     execution_duration: int
     parameters: list[tuple[str, str]]
-    specs: list[dict[str, Any]]
+    specs: list[CutoutSpec]
     frames: list[Frame]
     response_format: str
     run_id: str = ""
@@ -103,7 +97,7 @@ class Job:
     error_type: str = "fatal"
     outcomes: dict[int, Outcome] = dataclasses.field(default_factory=dict)
     heartbeat: float = 0.0
-    position: tuple[float, float] | None = None  # a stack's position
+    position: tuple[float, float] | None = None
 
     @property
     def done(self) -> int:
@@ -112,24 +106,28 @@ class Job:
 
     @property
     def total(self) -> int:
+        """Frames of the job."""
         return len(self.frames)
 
     def to_json(self) -> str:
+        """The job as stored (its one serialisation)."""
         body = dataclasses.asdict(self)
-        body["created"], body["destruction"] = iso(self.created), iso(self.destruction)
-        body["started"], body["ended"] = iso(self.started), iso(self.ended)
-        body["frames"] = [[f.obs_id, f.spec] for f in self.frames]
-        body["outcomes"] = {str(i): o.to_list() for i, o in self.outcomes.items()}
+        for name in ("created", "destruction", "started", "ended"):
+            body[name] = iso(getattr(self, name))
+        body["specs"] = [spec.to_dict() for spec in self.specs]
+        body["outcomes"] = {str(i): dataclasses.asdict(o) for i, o in self.outcomes.items()}
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Job:
+        """The job :meth:`to_json` gave."""
         body = json.loads(text)
         for name in ("created", "destruction", "started", "ended"):
-            body[name] = parse_time(body[name])
+            body[name] = instant(body[name]) if body[name] else None
         body["parameters"] = [tuple(p) for p in body["parameters"]]
-        body["frames"] = [Frame(o, s) for o, s in body["frames"]]
-        body["outcomes"] = {int(i): Outcome.from_list(v) for i, v in body["outcomes"].items()}
+        body["specs"] = [CutoutSpec.from_dict(s) for s in body["specs"]]
+        body["frames"] = [Frame(**f) for f in body["frames"]]
+        body["outcomes"] = {int(i): Outcome.from_dict(o) for i, o in body["outcomes"].items()}
         body["position"] = tuple(body["position"]) if body["position"] else None
         return cls(**body)
 

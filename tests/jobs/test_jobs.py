@@ -19,14 +19,23 @@ from astropy.io import fits
 from astropy.io.votable import parse_single_table
 from astropy.wcs import WCS
 
-from service import create_app
+from service.app import create_app
 from service.faults import NotFoundFault, UsageFault
+from service.jobs.model import ABORTED, COMPLETED, ERROR, EXECUTING, QUEUED
+from service.jobs.requests import JobRequest
 from service.settings import Settings
-from service.uws.model import ABORTED, COMPLETED, ERROR, EXECUTING, QUEUED
-from service.vo.params import Params
 from service.wiring import Services
 from tests.conftest import link_tree
-from tests.stacks.conftest import DEC, RA, RADIUS, params, results_dir, wait_final, with_scheduler
+from tests.jobs.conftest import (
+    DEC,
+    RA,
+    RADIUS,
+    ask,
+    job_services,
+    results_dir,
+    wait_final,
+    with_scheduler,
+)
 
 
 def sia2_rows(app_client, ra: float, dec: float, **filters: str) -> list[dict]:  # noqa: ANN001
@@ -54,7 +63,7 @@ def test_stack_frames_equal_sync_cutouts_in_date_order(stack, jobs, app_client):
     # every exposure solution holding the position, ordered by observation date
     dates = sorted(rows, key=lambda r: (r["t_min"], r["obs_id"]))
     assert [f.obs_id for f in job.frames] == [r["obs_id"] for r in dates]
-    body, _, _ = jobs.result(job.job_id, "stack.fits")
+    body = jobs.result(job.job_id, "stack.fits").body
     with fits.open(io.BytesIO(body)) as hdus:
         images = [h for h in hdus[1:] if h.is_image]
         index = hdus["INDEX"].data
@@ -78,8 +87,9 @@ def test_stack_frames_equal_sync_cutouts_in_date_order(stack, jobs, app_client):
 
 def test_index_matches_sia2_rows_and_outcomes(stack, jobs, app_client):
     job = stack["job"]
-    body, _, mime = jobs.result(job.job_id, "index.json")
-    assert mime == "application/json"
+    answer = jobs.result(job.job_id, "index.json")
+    assert answer.mime == "application/json"
+    body = answer.body
     index = json.loads(body)
     sia = {r["obs_id"]: r for r in sia2_rows(app_client, RA, DEC)}
     assert [row["obs_id"] for row in index["frames"]] == [f.obs_id for f in job.frames]
@@ -96,7 +106,7 @@ def test_stack_with_sia_filters_matches_filtered_sia2(stack_services, jobs, app_
     mjds = sorted(r["t_min"] for r in every)
     middle = mjds[len(mjds) // 2]
     window = f"{mjds[0] - 1} {middle + 1e-6}"
-    job = jobs.create(params(POS=f"CIRCLE {RA} {DEC} {RADIUS}", TIME=window, PHASE="RUN"))
+    job = jobs.create(ask(POS=f"CIRCLE {RA} {DEC} {RADIUS}", TIME=window, PHASE="RUN"))
     done = wait_final(jobs, job.job_id)
     assert done.phase == COMPLETED
     expected = sorted(
@@ -108,11 +118,11 @@ def test_stack_with_sia_filters_matches_filtered_sia2(stack_services, jobs, app_
 
 def test_stack_over_the_limit_is_refused_before_any_work(stack_settings, app_client):
     small = with_scheduler(stack_settings, stack_settings.stacks.scheduler, max_frames=2)
-    services = Services(small)
+    services = job_services(small)
     try:
         before = len(services.jobs.list())
         with pytest.raises(UsageFault, match=r"more than the limit of 2 \(stacks.max_frames\)"):
-            services.job_service.create(params(POS=f"CIRCLE {RA} {DEC} {RADIUS}", PHASE="RUN"))
+            services.job_service.create(ask(POS=f"CIRCLE {RA} {DEC} {RADIUS}", PHASE="RUN"))
         assert len(services.jobs.list()) == before
     finally:
         services.close()
@@ -121,7 +131,7 @@ def test_stack_over_the_limit_is_refused_before_any_work(stack_settings, app_cli
 def test_async_cutouts_one_result_per_id_and_region(jobs, app_client, stack_services):
     ids = [r["obs_id"] for r in sia2_rows(app_client, RA, DEC)][:2]
     regions = [f"{RA} {DEC} 0.02", f"{RA + 0.01} {DEC} 0.01"]
-    job = jobs.create(params(ID=ids, CIRCLE=regions, PHASE="RUN"))
+    job = jobs.create(ask(ID=ids, CIRCLE=regions, PHASE="RUN"))
     done = wait_final(jobs, job.job_id)
     assert done.phase == COMPLETED
     assert len(done.frames) == 4
@@ -129,7 +139,7 @@ def test_async_cutouts_one_result_per_id_and_region(jobs, app_client, stack_serv
     names = [r.name for r in jobs.result_files(done)]
     assert names == [f"frame-{i:04d}.fits" for i in range(1, 5)]
     for i, frame in enumerate(done.frames):
-        body, _, _ = jobs.result(done.job_id, names[i])
+        body = jobs.result(done.job_id, names[i]).body
         sync = app_client.get(
             "/soda/sync", query_string={"ID": frame.obs_id, "CIRCLE": regions[frame.spec]}
         )
@@ -137,11 +147,11 @@ def test_async_cutouts_one_result_per_id_and_region(jobs, app_client, stack_serv
             assert np.array_equal(got[0].data, ref[0].data, equal_nan=True)
 
 
-def many_frames(app_client) -> Params:  # noqa: ANN001
+def many_frames(app_client) -> JobRequest:  # noqa: ANN001
     """An async cutout job of a few hundred frames: long enough to interrupt."""
     ids = [r["obs_id"] for r in sia2_rows(app_client, RA, DEC)]
     regions = [f"{RA + 0.002 * k} {DEC} 0.12" for k in range(40)]
-    return params(ID=ids, CIRCLE=regions)
+    return ask(ID=ids, CIRCLE=regions)
 
 
 def wait_for(predicate, timeout_s: float = 60.0, what: str = "") -> None:  # noqa: ANN001
@@ -170,7 +180,7 @@ def test_abort_stops_the_remaining_tasks(jobs, app_client, stack_services):
 
 def test_destroy_removes_the_job_and_its_results(stack, stack_services):
     jobs = stack_services.job_service
-    job = jobs.create(params(POS=f"CIRCLE {RA} {DEC} 0.01", PHASE="RUN"))
+    job = jobs.create(ask(POS=f"CIRCLE {RA} {DEC} 0.01", PHASE="RUN"))
     wait_final(jobs, job.job_id)
     folder = results_dir(stack_services, job.job_id)
     assert any(folder.iterdir())
@@ -182,7 +192,7 @@ def test_destroy_removes_the_job_and_its_results(stack, stack_services):
 
 def test_expired_jobs_are_cleaned_up(stack_services):
     jobs = stack_services.job_service
-    job = jobs.create(params(POS=f"CIRCLE {RA} {DEC} 0.01", PHASE="RUN"))
+    job = jobs.create(ask(POS=f"CIRCLE {RA} {DEC} 0.01", PHASE="RUN"))
     wait_final(jobs, job.job_id)
     folder = results_dir(stack_services, job.job_id)
     jobs.destruction(job.job_id, "2000-01-01T00:00:00Z")  # in the past: granted
@@ -213,14 +223,14 @@ def test_an_exposure_whose_mosaic_is_missing_is_a_row_with_its_error(
         archive=dataclasses.replace(stack_settings.archive, root=str(tmp_path / "archive")),
         cache=dataclasses.replace(stack_settings.cache, dir=str(tmp_path / "cache")),
     )
-    services = Services(settings)
+    services = job_services(settings)
     try:
         jobs = services.job_service
         job = wait_final(
-            jobs, jobs.create(params(POS=f"CIRCLE {RA} {DEC} {RADIUS}", PHASE="RUN")).job_id
+            jobs, jobs.create(ask(POS=f"CIRCLE {RA} {DEC} {RADIUS}", PHASE="RUN")).job_id
         )
         assert job.phase == COMPLETED
-        index = json.loads(jobs.result(job.job_id, "index.json")[0])["frames"]
+        index = json.loads(jobs.result(job.job_id, "index.json").body)["frames"]
         lost = [row for row in index if row["obs_id"] in gone]
         assert [row["status"] for row in lost] == ["error"] * len(gone)
         assert all(
@@ -228,7 +238,7 @@ def test_an_exposure_whose_mosaic_is_missing_is_a_row_with_its_error(
             for row in lost
         ), lost
         assert all(row["status"] == "ok" for row in index if row["obs_id"] not in gone)
-        with fits.open(io.BytesIO(jobs.result(job.job_id, "stack.fits")[0])) as hdus:
+        with fits.open(io.BytesIO(jobs.result(job.job_id, "stack.fits").body)) as hdus:
             table = hdus["INDEX"].data
             assert list(table["status"]).count("error") == len(lost)
             assert len([h for h in hdus[1:] if h.is_image]) == len(index) - len(lost)
@@ -238,7 +248,7 @@ def test_an_exposure_whose_mosaic_is_missing_is_a_row_with_its_error(
 
 def dask_worker_pids(services: Services) -> list[int]:
     """The process ids of the cluster's workers, as they report them."""
-    return sorted(services.dask.run(os.getpid).values())
+    return sorted(services.executor.client.run(os.getpid).values())
 
 
 def owner_pid(services: Services, job_id: str) -> int:
@@ -249,8 +259,8 @@ def owner_pid(services: Services, job_id: str) -> int:
         task = dask_scheduler.tasks.get(key)
         return task.processing_on.address if task and task.processing_on else ""
 
-    address = services.dask.run_on_scheduler(where)
-    return services.dask.run(os.getpid)[address]
+    address = services.executor.client.run_on_scheduler(where)
+    return services.executor.client.run(os.getpid)[address]
 
 
 @pytest.mark.parametrize("victim", ["job-owner", "other"])
@@ -278,17 +288,19 @@ def test_a_killed_dask_worker_never_hangs_the_job(victim, jobs, app_client, stac
         assert done.phase == ERROR and done.error, done
     # the nanny restarts the worker: the cluster still runs jobs
     wait_for(lambda: len(dask_worker_pids(stack_services)) == 2, 60, "a new worker")
-    again = wait_final(jobs, jobs.create(params(POS=f"CIRCLE {RA} {DEC} 0.01", PHASE="RUN")).job_id)
+    again = wait_final(jobs, jobs.create(ask(POS=f"CIRCLE {RA} {DEC} 0.01", PHASE="RUN")).job_id)
     assert again.phase == COMPLETED
 
 
 def test_a_job_whose_cluster_is_gone_ends_in_error(stack_settings):
     """Nobody reports on a queued job (its scheduler vanished): once stall_s passes,
     reading it marks it ERROR with the reason."""
-    services = Services(with_scheduler(stack_settings, stack_settings.stacks.scheduler, stall_s=1))
+    services = job_services(
+        with_scheduler(stack_settings, stack_settings.stacks.scheduler, stall_s=1)
+    )
     try:
         jobs = services.job_service
-        job = jobs.create(params(POS=f"CIRCLE {RA} {DEC} 0.01"))
+        job = jobs.create(ask(POS=f"CIRCLE {RA} {DEC} 0.01"))
         services.jobs.update(job.job_id, lambda j: setattr(j, "phase", QUEUED))
         time.sleep(2.5)
         ended = jobs.get(job.job_id)

@@ -17,15 +17,14 @@ from astropy.wcs import WCS
 from PIL import Image
 
 from service.cutout.preview import DASCH, picture
-from service.stacks.outputs import PRODUCTS, SHEET_COLUMNS
-from service.stacks.plan import STACK_FORMATS
-from service.vo.soda import STACK_MEDIA
+from service.jobs.formats import PRODUCTS, STACK_FORMATS, STACK_MEDIA
+from service.jobs.outputs import SHEET_COLUMNS
 
 
 def product(jobs, job, name: str) -> bytes:  # noqa: ANN001
-    body, url, mime = jobs.result(job.job_id, name)
-    assert url is None and mime == PRODUCTS[name]
-    return body
+    answer = jobs.result(job.job_id, name)
+    assert answer.url is None and answer.mime == PRODUCTS[name]
+    return answer.body
 
 
 def frames_of(jobs, job) -> list[tuple[str, np.ndarray, fits.Header]]:  # noqa: ANN001
@@ -35,7 +34,7 @@ def frames_of(jobs, job) -> list[tuple[str, np.ndarray, fits.Header]]:  # noqa: 
         outcome = job.outcomes[i]
         if outcome.status == "ok":
             data, header = fits.getdata(
-                io.BytesIO(jobs.result(job.job_id, outcome.results[0])[0]), header=True
+                io.BytesIO(jobs.result(job.job_id, outcome.results[0]).body), header=True
             )
             out.append((frame.obs_id, data, header))
     return out
@@ -49,8 +48,8 @@ def fitsverify(tmp_path: Path, body: bytes) -> str:
 
 
 def test_every_stack_format_has_a_product():
-    assert set(STACK_FORMATS) == set(STACK_MEDIA)
-    assert set(STACK_FORMATS.values()) <= set(PRODUCTS)
+    assert {f.mime for f in STACK_FORMATS} == set(STACK_MEDIA)
+    assert {f.product for f in STACK_FORMATS} <= set(PRODUCTS)
 
 
 def test_multi_extension_fits(stack, jobs, tmp_path):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from typing import Any
 
 from astropy.wcs import WCS
 
@@ -53,6 +54,18 @@ class CutoutSpec:
     native: bool = False
     response_format: str = FITS
     preview: PreviewOptions = PreviewOptions()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The specification as JSON-ready values (its one serialisation)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> CutoutSpec:
+        """The specification :meth:`to_dict` gave."""
+        values = dict(body)
+        values["preview"] = PreviewOptions(**values["preview"])
+        values["circle"] = tuple(values["circle"]) if values["circle"] else None
+        return cls(**values)
 
     def pinned(self) -> CutoutSpec:
         """This specification with the size its region gives written out, so that its

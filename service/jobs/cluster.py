@@ -2,7 +2,7 @@
 started by gunicorn's master before its workers and stopped with it, on a free port of
 127.0.0.1, so that two servers on one host never share a cluster.
 
-Run: ``python -m service.stacks.cluster --workers N --threads T --address-file F`` (it writes the
+Run: ``python -m service.jobs.cluster --workers N --threads T --address-file F`` (it writes the
 scheduler's address to F, then runs until SIGTERM).
 """
 
@@ -24,7 +24,7 @@ def serve(workers: int, threads: int, address_file: Path) -> None:
     reads wait on the store while others decode) until SIGTERM."""
     from distributed import Client, LocalCluster
 
-    from service.stacks.run import warm
+    from service.jobs.worker import warm
 
     scratch = tempfile.mkdtemp(prefix="platecut-dask-")
     cluster = LocalCluster(
@@ -53,7 +53,7 @@ def start(workers: int, threads: int = 1, timeout_s: float = 120.0) -> tuple[str
     folder = Path(tempfile.mkdtemp(prefix="platecut-cluster-"))
     address_file = folder / "scheduler"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "service.stacks.cluster", "--workers", str(workers),
+        [sys.executable, "-m", "service.jobs.cluster", "--workers", str(workers),
          "--threads", str(threads), "--address-file", str(address_file)],
     )  # fmt: skip
     deadline = time.monotonic() + timeout_s

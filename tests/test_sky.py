@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import spherely
 
-from service.catalog.geometry import (
+from service.sky import (
     Circle,
     Polygon,
     Range,

@@ -10,14 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from service.settings import Settings
-from service.stacks import cluster
-from service.stacks.jobs import JobService
-from service.uws.model import FINAL, Job
-from service.vo.params import Params
+from service.jobs import cluster
+from service.jobs.dask import DaskExecutor
+from service.jobs.model import FINAL, Job
+from service.jobs.requests import JobRequest
+from service.jobs.service import JobService
+from service.settings import Settings, load_settings
+from service.vo import soda
+from service.vo.values import Params
 from service.wiring import Services
 
 RA, DEC, RADIUS = 0.2, 12.0, 0.03
+#: what parsing a job's parameters reads: the grid defaults and the service's identity
+PARSING = load_settings(env={})
 
 
 def params(**values: object) -> Params:
@@ -26,6 +31,16 @@ def params(**values: object) -> Params:
         for item in value if isinstance(value, list) else [value]:
             pairs.append((name, str(item)))
     return Params(pairs)
+
+
+def ask(**values: object) -> JobRequest:
+    """A new job's parameters, parsed as /soda/async parses them."""
+    return soda.parse_job(params(**values), PARSING)
+
+
+def job_services(settings: Settings) -> Services:
+    """The parts of a process that hands jobs to the Dask cluster of ``settings``."""
+    return Services(settings, executor=DaskExecutor(settings))
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +65,7 @@ def stack_settings(vo_settings: Settings, dask_cluster: tuple[str, int]) -> Sett
 
 @pytest.fixture(scope="session")
 def stack_services(stack_settings: Settings) -> Iterator[Services]:
-    services = Services(stack_settings)
+    services = job_services(stack_settings)
     yield services
     services.close()
 
@@ -78,5 +93,5 @@ def results_dir(services: Services, job_id: str) -> Path:
 def stack(stack_services: Services) -> dict:
     """One completed stack at (RA, DEC), FITS by default."""
     jobs = stack_services.job_service
-    job = jobs.create(params(POS=f"CIRCLE {RA} {DEC} {RADIUS}", PHASE="RUN"))
+    job = jobs.create(ask(POS=f"CIRCLE {RA} {DEC} {RADIUS}", PHASE="RUN"))
     return {"job": wait_final(jobs, job.job_id)}

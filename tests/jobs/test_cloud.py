@@ -17,13 +17,13 @@ import requests
 from astropy.io import fits
 from lxml import etree
 
-from service import create_app
+from service.app import create_app
 from service.catalog.dynamodb import DynamoCatalog
 from service.catalog.ingest import ingest
 from service.settings import load_settings
 from service.storage.s3 import S3Store
 from tests.conftest import TEST_POLICY
-from tests.stacks.conftest import DEC, RA, RADIUS
+from tests.jobs.conftest import DEC, RA, RADIUS
 
 UWS = {"uws": "http://www.ivoa.net/xml/UWS/v1.0"}
 

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from service.catalog.geometry import Circle, Polygon, Range
 from service.faults import MultiValuedParamNotSupported, UsageFault
-from service.vo.params import Params, interval, maxrec, pos
+from service.sky import Circle, Polygon, Range
+from service.vo.values import Params, interval, maxrec, pos
 
 
 def test_names_are_case_insensitive_and_values_ordered():

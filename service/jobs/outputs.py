@@ -1,40 +1,35 @@
-"""A stack's products, made from its stored frames: the index (one row per exposure,
-failed ones included), a multi-extension FITS file, a FITS cube with a time table, a zip
-of per-exposure FITS files, a contact sheet (PNG or PDF) and an animated blink (APNG or
-WebP). Products are made on first request by whichever worker gets it, and kept with
-the job's results."""
+"""A stack's products, made from its stored frames and the records it was planned with
+(never a catalog read): the index (one row per exposure, failed ones included), a
+multi-extension FITS file, a FITS cube with a time table, a zip of per-exposure FITS
+files, a contact sheet (PNG or PDF) and an animated blink (APNG or WebP). Products are
+made on first request by whichever worker gets it, and kept with the job's results.
+
+Depends on the job model, plan and result store, and the preview renderer."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import math
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from astropy.io import fits
 from PIL import Image, ImageDraw
 
-from service.catalog.geometry import angle, unit
-from service.catalog.query import ExposureQuery
 from service.catalog.records import ExposureRecord
 from service.cutout.preview import picture
 from service.faults import NotFoundFault
-from service.stacks.plan import STACK_FORMATS, spec_from_dict
-from service.uws.model import STACK, Job
+from service.jobs.formats import PRODUCTS, stack_format
+from service.jobs.model import STACK, Job
+from service.jobs.plan import Plan
+from service.jobs.results import ResultStore
+from service.sky import angle, unit
 
-PRODUCTS = {
-    "stack.fits": "application/fits",
-    "cube.fits": "application/fits",
-    "frames.zip": "application/zip",
-    "sheet.png": "image/png",
-    "sheet.pdf": "application/pdf",
-    "blink.png": "image/apng",
-    "blink.webp": "image/webp",
-    "index.json": "application/json",
-}
 SHEET_COLUMNS = 6
 _CELESTIAL = (
     "CTYPE",
@@ -85,15 +80,12 @@ def _edge_distance(record: ExposureRecord, ra: float, dec: float) -> float:
     return offset if inside else -offset
 
 
-def index_rows(services: Any, job: Job) -> list[IndexRow]:  # noqa: ANN401
+def index_rows(job: Job, plan: Plan) -> list[IndexRow]:
     """The index of a stack, in frame (date) order."""
-    ids = [f.obs_id for f in job.frames]
-    found = services.catalog.search(ExposureQuery(ids=tuple(ids))).rows if ids else []
-    records = {r.obs_id: r for r in found}
     ra, dec = job.position or (0.0, 0.0)
     rows = []
     for i, frame in enumerate(job.frames):
-        record = records.get(frame.obs_id)
+        record = plan.record(frame.obs_id)
         outcome = job.outcomes.get(i)
         status = outcome.status if outcome else "pending"
         names = outcome.results if outcome else ()
@@ -143,18 +135,18 @@ def index_rows(services: Any, job: Job) -> list[IndexRow]:  # noqa: ANN401
     return rows
 
 
-def write_index(services: Any, job: Job) -> None:  # noqa: ANN401
+def write_index(results: ResultStore, job: Job, plan: Plan) -> None:
     """index.json: the frames and the products, for the web page's blink view."""
-    spec = spec_from_dict(job.specs[0])
+    spec = job.specs[0]
     body = {
         "job": job.job_id,
         "position": job.position,
         "grid": {"width": spec.width, "height": spec.height, "scale_arcsec": spec.scale_arcsec},
-        "frames": [_json_row(r) for r in index_rows(services, job)],
-        "products": {name: mime for name, mime in PRODUCTS.items()},
+        "frames": [_json_row(r) for r in index_rows(job, plan)],
+        "products": dict(PRODUCTS),
     }
     text = json.dumps(body, allow_nan=False, indent=1)
-    services.job_results.put(job.job_id, "index.json", text.encode(), "application/json")
+    results.put(job.job_id, "index.json", text.encode(), "application/json")
 
 
 def _json_row(row: IndexRow) -> dict[str, Any]:
@@ -163,14 +155,33 @@ def _json_row(row: IndexRow) -> dict[str, Any]:
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in values.items()}
 
 
-def _frames(services: Any, job: Job) -> list[tuple[IndexRow, fits.HDUList | None]]:  # noqa: ANN401
-    out = []
-    for row in index_rows(services, job):
-        hdul = None
-        if row.status == "ok" and row.fits:
-            hdul = fits.open(io.BytesIO(services.job_results.get(job.job_id, row.fits)))
-        out.append((row, hdul))
-    return out
+@dataclasses.dataclass(frozen=True)
+class Stack:
+    """A completed stack as its products are made from it: its stored frames, the job
+    and the records it was planned with."""
+
+    results: ResultStore
+    job: Job
+    plan: Plan
+
+    @functools.cached_property
+    def rows(self) -> list[IndexRow]:
+        """The index rows, in frame order."""
+        return index_rows(self.job, self.plan)
+
+    def frame(self, name: str) -> bytes:
+        """A stored frame file."""
+        return self.results.get(self.job.job_id, name)
+
+    def frames(self) -> list[tuple[IndexRow, fits.HDUList | None]]:
+        """Every index row with its frame's FITS (None for a frame that failed)."""
+        out = []
+        for row in self.rows:
+            hdul = None
+            if row.status == "ok" and row.fits:
+                hdul = fits.open(io.BytesIO(self.frame(row.fits)))
+            out.append((row, hdul))
+        return out
 
 
 def _index_hdu(rows: list[IndexRow], name: str = "INDEX") -> fits.BinTableHDU:
@@ -198,24 +209,26 @@ def _primary(job: Job, count: int) -> fits.PrimaryHDU:
     return fits.PrimaryHDU(header=header)
 
 
-def multi_extension(services: Any, job: Job) -> bytes:  # noqa: ANN401
+def multi_extension(stack: Stack) -> bytes:
     """One image HDU per exposure (EXTNAME its obs_id), then the INDEX table."""
-    frames = _frames(services, job)
+    frames = stack.frames()
     hdus: list[fits.hdu.base.ExtensionHDU] = []
     for row, hdul in frames:
         if hdul is not None:
             hdus.append(fits.ImageHDU(hdul[0].data, hdul[0].header, name=row.obs_id[:68]))
-    listing = fits.HDUList([_primary(job, len(frames)), *hdus, _index_hdu([r for r, _ in frames])])
+    listing = fits.HDUList(
+        [_primary(stack.job, len(frames)), *hdus, _index_hdu([r for r, _ in frames])]
+    )
     buffer = io.BytesIO()
     listing.writeto(buffer, output_verify="fix")
     return buffer.getvalue()
 
 
-def cube(services: Any, job: Job) -> bytes:  # noqa: ANN401
+def cube(stack: Stack) -> bytes:
     """A 3-D image (frame, y, x) on the common grid (NaN planes for failed frames),
     with the TIMES table of the frames."""
-    frames = _frames(services, job)
-    spec = spec_from_dict(job.specs[0])
+    frames = stack.frames()
+    spec = stack.job.specs[0]
     planes = np.full((len(frames), spec.height, spec.width), np.nan, np.float32)
     header = fits.Header()
     header["WCSAXES"] = 3  # before every other WCS card (fitsverify)
@@ -233,7 +246,7 @@ def cube(services: Any, job: Job) -> bytes:  # noqa: ANN401
     primary.header["CRPIX3"], primary.header["CRVAL3"] = 1.0, 1.0
     step = "CD3_3" if any(k.startswith("CD1_") for k in header) else "CDELT3"
     primary.header[step] = 1.0
-    primary.header["STACKJOB"] = (job.job_id, "UWS job")
+    primary.header["STACKJOB"] = (stack.job.job_id, "UWS job")
     buffer = io.BytesIO()
     fits.HDUList([primary, _index_hdu([r for r, _ in frames], "TIMES")]).writeto(
         buffer, output_verify="fix"
@@ -241,27 +254,27 @@ def cube(services: Any, job: Job) -> bytes:  # noqa: ANN401
     return buffer.getvalue()
 
 
-def zip_of_frames(services: Any, job: Job) -> bytes:  # noqa: ANN401
-    rows = index_rows(services, job)
+def zip_of_frames(stack: Stack) -> bytes:
+    """Every frame's FITS file, named by frame, obs_id and date, and index.csv."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         lines = [",".join(f.name for f in dataclasses.fields(IndexRow))]
-        for row in rows:
+        for row in stack.rows:
             values = [str(getattr(row, f.name)).replace(",", ";") for f in dataclasses.fields(row)]
             lines.append(",".join(values))
             if row.status == "ok" and row.fits:
                 name = f"{row.frame:04d}_{row.obs_id}_{row.date_obs[:10]}.fits"
-                archive.writestr(name, services.job_results.get(job.job_id, row.fits))
+                archive.writestr(name, stack.frame(row.fits))
         archive.writestr("index.csv", "\n".join(lines) + "\n")
     return buffer.getvalue()
 
 
-def _tile(services: Any, job: Job, row: IndexRow, size: tuple[int, int]) -> Image.Image:  # noqa: ANN401
+def _tile(stack: Stack, row: IndexRow, size: tuple[int, int]) -> Image.Image:
     """A frame's preview with its date under it (a grey frame for a failed exposure)."""
     width, height = size
     tile = Image.new("RGB", (width, height + 16), (20, 20, 20))
     if row.status == "ok" and row.png:
-        image = Image.open(io.BytesIO(frame_preview(services, job, row.png)))
+        image = Image.open(io.BytesIO(frame_preview(stack.results, stack.job, row.png)))
         tile.paste(image.convert("RGB").resize((width, height)), (0, 0))
     else:
         ImageDraw.Draw(tile).text((4, height // 2), row.status, fill=LABEL)
@@ -270,31 +283,31 @@ def _tile(services: Any, job: Job, row: IndexRow, size: tuple[int, int]) -> Imag
 
 
 def _tile_size(job: Job) -> tuple[int, int]:
-    spec = spec_from_dict(job.specs[0])
+    spec = job.specs[0]
     scale = min(1.0, 200.0 / max(spec.width, spec.height))
     return max(16, round(spec.width * scale)), max(16, round(spec.height * scale))
 
 
-def contact_sheet(services: Any, job: Job, kind: str) -> bytes:  # noqa: ANN401
+def contact_sheet(stack: Stack, kind: str) -> bytes:
     """Every frame on a grid of SHEET_COLUMNS, dates under them (PNG or PDF)."""
-    rows = index_rows(services, job)
-    size = _tile_size(job)
+    rows = stack.rows
+    size = _tile_size(stack.job)
     columns = max(1, min(SHEET_COLUMNS, len(rows)))
     lines = max(1, math.ceil(len(rows) / columns))
     sheet = Image.new("RGB", (columns * (size[0] + 4), lines * (size[1] + 20)), (0, 0, 0))
     for k, row in enumerate(rows):
         x, y = (k % columns) * (size[0] + 4), (k // columns) * (size[1] + 20)
-        sheet.paste(_tile(services, job, row, size), (x, y))
+        sheet.paste(_tile(stack, row, size), (x, y))
     buffer = io.BytesIO()
     sheet.save(buffer, "PDF" if kind == "pdf" else "PNG")
     return buffer.getvalue()
 
 
-def blink(services: Any, job: Job, kind: str) -> bytes:  # noqa: ANN401
+def blink(stack: Stack, kind: str) -> bytes:
     """An animation of the frames in date order (APNG or WebP), half a second each."""
-    rows = [r for r in index_rows(services, job) if r.status == "ok"] or index_rows(services, job)
-    size = _tile_size(job)
-    tiles = [_tile(services, job, row, size) for row in rows]
+    rows = [r for r in stack.rows if r.status == "ok"] or stack.rows
+    size = _tile_size(stack.job)
+    tiles = [_tile(stack, row, size) for row in rows]
     buffer = io.BytesIO()
     if not tiles:
         tiles = [Image.new("RGB", size)]
@@ -303,18 +316,18 @@ def blink(services: Any, job: Job, kind: str) -> bytes:  # noqa: ANN401
     return buffer.getvalue()
 
 
-MAKERS = {
+MAKERS: dict[str, Callable[[Stack], bytes]] = {
     "stack.fits": multi_extension,
     "cube.fits": cube,
     "frames.zip": zip_of_frames,
-    "sheet.png": lambda s, j: contact_sheet(s, j, "png"),
-    "sheet.pdf": lambda s, j: contact_sheet(s, j, "pdf"),
-    "blink.png": lambda s, j: blink(s, j, "png"),
-    "blink.webp": lambda s, j: blink(s, j, "webp"),
+    "sheet.png": lambda s: contact_sheet(s, "png"),
+    "sheet.pdf": lambda s: contact_sheet(s, "pdf"),
+    "blink.png": lambda s: blink(s, "png"),
+    "blink.webp": lambda s: blink(s, "webp"),
 }
 
 
-def frame_preview(services: Any, job: Job, name: str) -> bytes:  # noqa: ANN401
+def frame_preview(results: ResultStore, job: Job, name: str) -> bytes:
     """A stack frame's PNG preview (``frame-0001.png``), made from its FITS on first
     request with the job's preview options, and kept.
 
@@ -323,21 +336,32 @@ def frame_preview(services: Any, job: Job, name: str) -> bytes:  # noqa: ANN401
     NotFoundFault
         If no frame of the job has that preview.
     """
-    store = services.job_results
-    if not store.exists(job.job_id, name):
-        fits_name = name.removesuffix(".png") + ".fits"
-        if not any(name in o.results and fits_name in o.results for o in job.outcomes.values()):
-            raise NotFoundFault(f"job {job.job_id} has no result {name[:60]!r}")
-        data = fits.getdata(io.BytesIO(store.get(job.job_id, fits_name)))
-        options = dataclasses.replace(spec_from_dict(job.specs[0]).preview, annotate=False)
-        buffer = io.BytesIO()
-        picture(data, None, options).save(buffer, "PNG", compress_level=1)
-        store.put(job.job_id, name, buffer.getvalue(), "image/png")
-    return store.get(job.job_id, name)
+    ensure_frame_preview(results, job, name)
+    return results.get(job.job_id, name)
 
 
-def product(services: Any, job: Job, name: str) -> bytes:  # noqa: ANN401
-    """A stack's product, made now if no worker made it yet.
+def ensure_frame_preview(results: ResultStore, job: Job, name: str) -> None:
+    """Make a stack frame's PNG preview if no worker made it yet.
+
+    Raises
+    ------
+    NotFoundFault
+        If no frame of the job has that preview.
+    """
+    if results.exists(job.job_id, name):
+        return
+    fits_name = name.removesuffix(".png") + ".fits"
+    if not any(name in o.results and fits_name in o.results for o in job.outcomes.values()):
+        raise NotFoundFault(f"job {job.job_id} has no result {name[:60]!r}")
+    data = fits.getdata(io.BytesIO(results.get(job.job_id, fits_name)))
+    options = dataclasses.replace(job.specs[0].preview, annotate=False)
+    buffer = io.BytesIO()
+    picture(data, None, options).save(buffer, "PNG", compress_level=1)
+    results.put(job.job_id, name, buffer.getvalue(), "image/png")
+
+
+def ensure_product(results: ResultStore, job: Job, name: str) -> None:
+    """Make a stack's product if no worker made it yet (the plan is read only then).
 
     Raises
     ------
@@ -346,15 +370,16 @@ def product(services: Any, job: Job, name: str) -> bytes:  # noqa: ANN401
     """
     if job.kind != STACK or name not in PRODUCTS:
         raise NotFoundFault(f"job {job.job_id} has no result {name[:60]!r}")
-    store = services.job_results
-    if not store.exists(job.job_id, name):
-        if name == "index.json":
-            write_index(services, job)
-        else:
-            store.put(job.job_id, name, MAKERS[name](services, job), PRODUCTS[name])
-    return store.get(job.job_id, name)
+    if results.exists(job.job_id, name):
+        return
+    plan = Plan.load(results, job.job_id)
+    if name == "index.json":
+        write_index(results, job, plan)
+    else:
+        results.put(job.job_id, name, MAKERS[name](Stack(results, job, plan)), PRODUCTS[name])
 
 
 def main_product(job: Job) -> str:
     """The product RESPONSEFORMAT asked for."""
-    return STACK_FORMATS.get(job.response_format, "stack.fits")
+    fmt = stack_format(job.response_format)
+    return fmt.product if fmt else "stack.fits"

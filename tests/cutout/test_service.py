@@ -14,7 +14,7 @@ from astropy.io import fits
 from service.catalog.ingest import ingest, ingest_one
 from service.catalog.sqlite import SqliteCatalog
 from service.cutout.engine import CutoutEngine, CutoutLimits
-from service.cutouts import CutoutService, CutoutSpec
+from service.cutout.service import CutoutService, CutoutSpec
 from service.rangeread.reader import MosaicReader, ReadOptions
 from service.rangeread.replica import Replica
 from service.settings import load_settings

@@ -1,5 +1,8 @@
 """Where job results are kept: a local directory (the embedded default) or the results
-bucket (presigned URLs), so that any worker or instance can serve them."""
+bucket (presigned URLs), so that any worker or instance can serve them.
+
+Depends on the storage interfaces and the faults only.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from service.faults import NotFoundFault
-from service.storage.base import FetchStats
-from service.storage.s3 import S3Store
+from service.storage.base import FetchStats, ResultBucket
 
 
 class ResultStore(Protocol):
@@ -76,31 +78,31 @@ class LocalResults:
         shutil.rmtree(self.root / _safe(job_id), ignore_errors=True)
 
 
-class S3Results:
+class BucketResults:
     """Results in the results bucket under ``jobs/<job_id>/<name>``."""
 
-    def __init__(self, store: S3Store, expiry_s: int) -> None:
-        self.store = store
+    def __init__(self, bucket: ResultBucket, expiry_s: int) -> None:
+        self.bucket = bucket
         self.expiry_s = expiry_s
 
     def _key(self, job_id: str, name: str) -> str:
         return f"jobs/{_safe(job_id)}/{_safe(name)}"
 
     def put(self, job_id: str, name: str, data: bytes, mime: str) -> None:
-        self.store.put(self._key(job_id, name), data, mime, name)
+        self.bucket.put(self._key(job_id, name), data, mime, name)
 
     def get(self, job_id: str, name: str) -> bytes:
-        return self.store.read_all(self._key(job_id, name), FetchStats())
+        return self.bucket.read_all(self._key(job_id, name), FetchStats())
 
     def exists(self, job_id: str, name: str) -> bool:
         try:
-            self.store.stat(self._key(job_id, name))
+            self.bucket.stat(self._key(job_id, name))
         except NotFoundFault:
             return False
         return True
 
     def url(self, job_id: str, name: str) -> str | None:
-        return self.store.presigned_url(self._key(job_id, name), self.expiry_s)
+        return self.bucket.presigned_url(self._key(job_id, name), self.expiry_s)
 
     def delete(self, job_id: str) -> None:
-        self.store.delete_prefix(f"jobs/{_safe(job_id)}")
+        self.bucket.delete_prefix(f"jobs/{_safe(job_id)}")

@@ -1,10 +1,13 @@
-"""The job service: what the UWS endpoints and the synchronous stack do, between the
-blueprints and the job store, the result store and Dask.
+"""The job service: what the UWS endpoints, the synchronous stack and the command line
+do with jobs, between the typed requests and the job store, the result store and an
+executor.
 
-Jobs run on Dask (``stacks.scheduler``): RUN submits the job's own task, which fans its
-frames out as tasks; any web worker or instance answers for any job from the store. A
-running job nobody reported on for ``stacks.stall_s`` is marked ERROR when next read,
-so a job never hangs; destroyed and expired jobs are removed with their results.
+Jobs run elsewhere (:class:`Executor`: Dask in every configuration that serves UWS):
+RUN hands the job over, its own task fans the frames out, and any web worker or
+instance answers for any job from the store. A running job nobody reported on for
+``stacks.stall_s`` is marked ERROR when next read, so a job never hangs; destroyed
+and expired jobs are removed with their results. Small synchronous stacks run on
+threads of this process.
 """
 
 from __future__ import annotations
@@ -15,14 +18,18 @@ import datetime
 import logging
 import os
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Protocol
 
+from service.catalog.base import Catalog
+from service.cutout.service import CutoutService
 from service.faults import Fault, NotFoundFault, TransientFault, UsageFault
-from service.stacks import outputs, plan
-from service.stacks.run import frame_names, run_here, run_job, scheduler_knows
-from service.uws.model import (
+from service.jobs import outputs
+from service.jobs.formats import PRODUCTS, file_mime
+from service.jobs.model import (
     ABORTED,
     ACTIVE,
+    COMPLETED,
     CUTOUTS,
     ERROR,
     EXECUTING,
@@ -32,12 +39,34 @@ from service.uws.model import (
     Job,
     now,
 )
-from service.vo.params import Params
+from service.jobs.plan import Plan, plan
+from service.jobs.requests import JobRequest, StackRequest
+from service.jobs.results import ResultStore
+from service.jobs.run import run_here
+from service.jobs.store import JobStore
+from service.settings import StackSettings
+from service.times import instant
 
 log = logging.getLogger(__name__)
-MIME = {".fits": "application/fits", ".png": "image/png", ".jpeg": "image/jpeg",
-        ".json": "application/json", ".zip": "application/zip", ".pdf": "application/pdf",
-        ".webp": "image/webp"}  # fmt: skip
+
+
+class Executor(Protocol):
+    """Where jobs run, away from the process that created them."""
+
+    def submit(self, job_id: str, queued: Callable[[], bool]) -> None:
+        """Hand a QUEUED job over; return once it will run even if this process dies,
+        or once ``queued()`` says it no longer waits.
+
+        Raises
+        ------
+        TransientFault
+            If nothing can take the job now.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,54 +78,83 @@ class ResultFile:
     size: int | None = None
 
 
-class JobService:
-    """UWS jobs and stacks of one process (see :mod:`service.wiring`)."""
+@dataclasses.dataclass(frozen=True)
+class ResultAnswer:
+    """How a client gets a result: its bytes, or a URL to fetch them from."""
 
-    def __init__(self, services: Any) -> None:  # noqa: ANN401 - service.wiring.Services
-        self.services = services
-        self.settings = services.settings
-        self.store = services.jobs
-        self.results = services.job_results
+    mime: str
+    body: bytes | None = None
+    url: str | None = None
+
+
+class JobService:
+    """UWS jobs and stacks.
+
+    Parameters
+    ----------
+    catalog
+        Read once per job, when it is planned.
+    cutouts
+        Cuts the frames of synchronous stacks, and checks limits before a job exists.
+    store, results
+        Where jobs and their result files are kept.
+    executor
+        Where queued jobs run.
+    limits
+        The ``[stacks]`` settings.
+    """
+
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        cutouts: CutoutService,
+        store: JobStore,
+        results: ResultStore,
+        executor: Executor,
+        limits: StackSettings,
+    ) -> None:
+        self.catalog = catalog
+        self.cutouts = cutouts
+        self.store = store
+        self.results = results
+        self.executor = executor
+        self.limits = limits
 
     # -- creating and running -------------------------------------------------------------
-    def create(self, params: Params) -> Job:
-        """A PENDING job from SODA async parameters: cutouts with IDs, a stack without.
+    def create(self, request: JobRequest) -> Job:
+        """A PENDING job (QUEUED when the request says RUN).
 
         Raises
         ------
         UsageFault
             Before anything is stored.
         """
-        run = [v.strip().upper() for v in params.all("PHASE")]
-        if any(v != "RUN" for v in run):
-            raise UsageFault(f"Field PHASE: Invalid value {run[-1][:30]!r} (a new job takes RUN)")
         self.clean()
-        if params.all("ID"):
-            job = plan.cutouts_job(params, self.settings)
-        else:
-            job = plan.stack_job(params, self.settings, self.services.catalog)
-        self._check(job)
+        job, planned = self._plan(request)
         self.store.create(job)
-        if run:
+        planned.save(self.results, job.job_id)
+        if request.submission.run:
             self._run(job.job_id)
         return self.store.get(job.job_id) or job
 
-    def _check(self, job: Job) -> None:
-        """Refuse cutouts beyond the limits before the job exists (with a region the
-        grid is known; without one, each exposure's default grid is within them)."""
-        cutouts = self.services.cutouts
-        for body in job.specs:
-            spec = plan.spec_from_dict(body)
+    def _plan(self, request: JobRequest) -> tuple[Job, Plan]:
+        """The job and its plan, refused beyond the limits before it exists (with a
+        region the grid is known; without one, each exposure's default grid is within
+        them)."""
+        job, planned = plan(request, self.catalog, self.limits)
+        for spec in job.specs:
             if spec.circle is not None:
-                cutouts.check(cutouts.request_for(None, spec))
+                self.cutouts.check(self.cutouts.request_for(None, spec))
+        return job, planned
 
     def phase(self, job_id: str, value: str) -> Job:
-        """PHASE=RUN queues the job on Dask; PHASE=ABORT stops it.
+        """PHASE=RUN queues the job; PHASE=ABORT stops it.
 
         Raises
         ------
         UsageFault
-            For another value, or RUN of a job that is not PENDING.
+            For another value.
         """
         value = value.strip().upper()
         if value == "RUN":
@@ -115,23 +173,10 @@ class JobService:
         if job.phase != QUEUED:
             return job  # already running or finished: RUN is a no-op (UWS)
         try:
-            from distributed import fire_and_forget
-
-            client = self.services.dask
-            key = f"job-{job_id}"
-            fire_and_forget(client.submit(run_job, self.settings, job_id, pure=False, key=key))
-            # messages to the scheduler are batched: answer only once it holds the job, so
-            # that the job outlives this process even if it dies right after answering
-            deadline = time.monotonic() + 10.0
-            while not client.run_on_scheduler(scheduler_knows, key=key):
-                if (self.store.get(job_id) or job).phase != QUEUED:
-                    break  # already run, or aborted
-                if time.monotonic() > deadline:
-                    raise TransientFault("the Dask scheduler did not take the job in 10 s")
-                time.sleep(0.02)
+            self.executor.submit(job_id, lambda: (self.store.get(job_id) or job).phase == QUEUED)
         except Fault as exc:
             return self.store.update(job_id, _failed(str(exc), "transient"))
-        except Exception as exc:  # noqa: BLE001 - the scheduler refused: the job says why
+        except Exception as exc:  # noqa: BLE001 - the executor refused: the job says why
             log.exception("submitting job %s", job_id)
             return self.store.update(job_id, _failed(f"Dask refused the job: {exc}", "transient"))
         return job
@@ -148,15 +193,14 @@ class JobService:
         job = self._read(job_id)
         if wait is None or job.phase in FINAL or (phase and job.phase != phase):
             return job
-        limit = self.settings.stacks.max_wait_s
+        limit = self.limits.max_wait_s
         deadline = time.monotonic() + (limit if wait < 0 else min(wait, limit))
-        start_phase, start_done = job.phase, job.done
+        start_phase = job.phase
         while time.monotonic() < deadline:
             time.sleep(0.2)
             job = self._read(job_id)
             if job.phase != start_phase or job.phase in FINAL:
                 break
-        del start_done
         return job
 
     def _read(self, job_id: str) -> Job:
@@ -166,7 +210,7 @@ class JobService:
         if job.destruction <= now():
             self.destroy(job_id)
             raise NotFoundFault(f"job {job_id} was destroyed at {job.destruction.isoformat()}")
-        stall = self.settings.stacks.stall_s
+        stall = self.limits.stall_s
         if job.phase in ACTIVE and time.time() - job.heartbeat > stall:
             message = (
                 f"no worker has reported on this job for {stall} s: the Dask cluster running "
@@ -185,62 +229,65 @@ class JobService:
         jobs = self.store.list()
         if phases:
             jobs = [j for j in jobs if j.phase in phases]
+        else:
+            jobs = [j for j in jobs if j.phase != "ARCHIVED"]
         if after is not None:
             jobs = [j for j in jobs if j.created > after]
         if last is not None:
             jobs = sorted(jobs, key=lambda j: j.created, reverse=True)[:last]
-        return jobs[-self.settings.stacks.max_jobs_listed :]
+        return jobs[-self.limits.max_jobs_listed :]
 
     def result_files(self, job: Job) -> list[ResultFile]:
         """The job's results: for a stack its products (the one asked for first), the
         index, then every frame's files; for cutouts, every frame's file."""
         files: list[ResultFile] = []
-        if job.kind != CUTOUTS and job.phase == "COMPLETED":
+        if job.kind != CUTOUTS and job.phase == COMPLETED:
             first = outputs.main_product(job)
-            names = [first] + [n for n in outputs.PRODUCTS if n != first]
-            files += [ResultFile(n, outputs.PRODUCTS[n]) for n in names]
+            names = [first] + [n for n in PRODUCTS if n != first]
+            files += [ResultFile(n, PRODUCTS[n]) for n in names]
         for index in sorted(job.outcomes):
-            outcome = job.outcomes[index]
-            for name in outcome.results:
-                files.append(ResultFile(name, _mime(name)))
+            for name in job.outcomes[index].results:
+                files.append(ResultFile(name, file_mime(name)))
         return files
 
-    def result(self, job_id: str, name: str) -> tuple[bytes | None, str | None, str]:
-        """(bytes or None, redirect URL or None, media type) of one result.
+    def result(self, job_id: str, name: str) -> ResultAnswer:
+        """One result: its URL when the result store gives one (its bytes are then
+        never read here), else its bytes.
 
         Raises
         ------
         NotFoundFault
         """
         job = self._read(job_id)
-        if name in outputs.PRODUCTS and job.kind != CUTOUTS:
-            if job.phase != "COMPLETED":
+        if name in PRODUCTS and job.kind != CUTOUTS:
+            if job.phase != COMPLETED:
                 raise NotFoundFault(f"job {job_id} is {job.phase}: no {name} yet")
-            body = outputs.product(self.services, job, name)
-            url = self.results.url(job_id, name)
-            return (None if url else body), url, outputs.PRODUCTS[name]
-        if not any(name in o.results for o in job.outcomes.values()):
+            outputs.ensure_product(self.results, job, name)
+            mime = PRODUCTS[name]
+        elif any(name in o.results for o in job.outcomes.values()):
+            if job.kind != CUTOUTS and name.endswith(".png"):
+                outputs.ensure_frame_preview(self.results, job, name)  # made on first request
+            mime = file_mime(name)
+        else:
             raise NotFoundFault(f"job {job_id} has no result {name[:60]!r}")
-        if job.kind != CUTOUTS and name.endswith(".png"):
-            outputs.frame_preview(self.services, job, name)  # made on first request
         url = self.results.url(job_id, name)
-        return (None if url else self.results.get(job_id, name)), url, _mime(name)
+        if url:
+            return ResultAnswer(mime, url=url)
+        return ResultAnswer(mime, body=self.results.get(job_id, name))
 
     # -- changing ---------------------------------------------------------------------------
     def destruction(self, job_id: str, text: str) -> Job:
         """DESTRUCTION=<ISO 8601>: earlier is granted, later capped at the default."""
         try:
-            moment = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+            moment = instant(text)
         except ValueError:
             raise UsageFault(f"Field DESTRUCTION: Invalid value {text[:40]!r}") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=datetime.UTC)
         latest = self._read(job_id).created + datetime.timedelta(
-            seconds=self.settings.stacks.default_destruction_s
+            seconds=self.limits.default_destruction_s
         )
 
         def change(job: Job) -> None:
-            job.destruction = min(moment.astimezone(datetime.UTC), latest).replace(microsecond=0)
+            job.destruction = min(moment, latest).replace(microsecond=0)
 
         return self.store.update(job_id, change)
 
@@ -250,7 +297,7 @@ class JobService:
             seconds = int(text.strip())
         except ValueError:
             raise UsageFault(f"Field EXECUTIONDURATION: Invalid value {text[:40]!r}") from None
-        limit = self.settings.stacks.max_execution_s
+        limit = self.limits.max_execution_s
 
         def change(job: Job) -> None:
             if job.phase != PENDING:
@@ -260,7 +307,7 @@ class JobService:
         return self.store.update(job_id, change)
 
     def destroy(self, job_id: str) -> None:
-        """Delete a job and its results (aborting it if it runs)."""
+        """Delete a job and its results (aborting it if it runs; idempotent)."""
         with contextlib.suppress(NotFoundFault):
             self.store.update(job_id, _abort)
         self.store.delete(job_id)
@@ -274,7 +321,7 @@ class JobService:
                 self.destroy(job.job_id)
 
     # -- synchronous stacks -----------------------------------------------------------------
-    def sync_stack(self, params: Params) -> tuple[bytes, str, str]:
+    def sync_stack(self, request: StackRequest) -> tuple[bytes, str, str]:
         """A small stack made in this process: (bytes, the media type asked for, file
         name).
 
@@ -283,9 +330,8 @@ class JobService:
         UsageFault
             Past ``stacks.max_sync_frames`` (use /soda/async).
         """
-        job = plan.stack_job(params, self.settings, self.services.catalog)
-        self._check(job)
-        limit = self.settings.stacks.max_sync_frames
+        job, planned = self._plan(request)
+        limit = self.limits.max_sync_frames
         if job.total > limit:
             raise UsageFault(
                 f"the stack has {job.total} exposures, more than {limit} "
@@ -294,18 +340,17 @@ class JobService:
         job = dataclasses.replace(job, phase=QUEUED, heartbeat=time.time())
         self.store.create(job)
         try:
-            done = run_here(self.services, job.job_id, os.cpu_count() or 1)
-            if done.phase != "COMPLETED":
+            planned.save(self.results, job.job_id)
+            threads = os.cpu_count() or 1
+            done = run_here(job.job_id, self.store, self.results, self.cutouts, threads)
+            if done.phase != COMPLETED:
                 raise TransientFault(f"the stack did not complete: {done.error or done.phase}")
             name = outputs.main_product(done)
-            body = outputs.product(self.services, done, name)
+            outputs.ensure_product(self.results, done, name)
+            body = self.results.get(done.job_id, name)
             return body, done.response_format, name  # the media type asked for (DALI)
         finally:
             self.destroy(job.job_id)
-
-
-def _mime(name: str) -> str:
-    return MIME.get(os.path.splitext(name)[1], "application/octet-stream")
 
 
 def _abort(job: Job) -> None:
@@ -322,6 +367,3 @@ def _failed(message: str, kind: str, only: tuple[str, ...] = (PENDING, QUEUED, E
             job.error, job.error_type = message, kind
 
     return change
-
-
-__all__ = ["JobService", "ResultFile", "frame_names"]

@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from service.faults import NotFoundFault
+from service.jobs.results import BucketResults, LocalResults
 from service.storage.s3 import S3Store
-from service.uws.results import LocalResults, S3Results
 from tests.conftest import TEST_POLICY
 
 
@@ -23,7 +23,7 @@ def results(request, tmp_path):
     client.create_bucket(Bucket="platecut-results-uws")
     client.close()
     store = S3Store("platecut-results-uws", "stacks", TEST_POLICY, endpoint_url=url)
-    yield S3Results(store, 600)
+    yield BucketResults(store, 600)
     store.close()
 
 

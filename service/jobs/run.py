@@ -1,0 +1,239 @@
+"""Running a job: each frame is a task (on Dask, or on threads of this process for a
+small synchronous stack) carrying the pixel source it was planned with, its result
+files written to the result store, its outcome recorded in the job.
+
+:func:`execute` drives one job wherever it runs: it reports a heartbeat, records
+outcomes as they come, watches for ABORT and the execution duration, resumes where
+it stopped if run again (its worker died), and writes a stack's index at the end.
+A frame that fails is an outcome with its error, never a failed job.
+
+Depends on the cutout service, the job model, stores and products; never on Flask,
+Dask or the catalog.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+import numpy as np
+
+from service.catalog.records import CutoutSource
+from service.cutout.engine import NoOverlap
+from service.cutout.service import FITS_TYPES, CutoutService, CutoutSpec
+from service.faults import Fault, NotFoundFault
+from service.jobs.model import (
+    ABORTED,
+    COMPLETED,
+    ERROR,
+    EXECUTING,
+    QUEUED,
+    STACK,
+    Job,
+    Outcome,
+    now,
+)
+from service.jobs.outputs import write_index
+from service.jobs.plan import Plan
+from service.jobs.results import ResultStore
+from service.jobs.store import JobStore
+
+log = logging.getLogger(__name__)
+HEARTBEAT_S = 2.0  # a running job reports at least this often
+FLUSH_S = 0.25  # outcomes are recorded this soon after they come (progress, first frame)
+
+
+@dataclasses.dataclass(frozen=True)
+class FrameTask:
+    """One frame to cut: where it goes, what it is cut from, and how."""
+
+    job_id: str
+    kind: str
+    index: int
+    obs_id: str
+    source: CutoutSource | None  # None: the catalog did not know the identifier
+    spec: CutoutSpec
+    mime: str
+
+
+def frame_names(index: int, kind: str, mime: str) -> tuple[str, ...]:
+    """Result files of frame ``index``: its FITS (and PNG preview for stacks, made from
+    the FITS when first asked for), or the format asked for (async cutouts)."""
+    stem = f"frame-{index + 1:04d}"
+    if kind == STACK:
+        return (f"{stem}.fits", f"{stem}.png")
+    if mime in FITS_TYPES:
+        return (f"{stem}.fits",)
+    return (f"{stem}.{mime.split('/')[1]}",)
+
+
+def tasks(job: Job, plan: Plan) -> list[FrameTask]:
+    """The frames of ``job`` not done yet."""
+    return [
+        FrameTask(
+            job.job_id,
+            job.kind,
+            i,
+            f.obs_id,
+            plan.sources.get(f.obs_id),
+            job.specs[f.spec],
+            job.response_format,
+        )  # fmt: skip
+        for i, f in enumerate(job.frames)
+        if i not in job.outcomes
+    ]
+
+
+def cut_frame(task: FrameTask, cutouts: CutoutService, results: ResultStore) -> Outcome:
+    """Cut one frame, store its files, and say what became of it."""
+    try:
+        if task.source is None:
+            raise NotFoundFault(f"no exposure solution {task.obs_id!r} in the catalog")
+        source = task.source
+        request = cutouts.request_for(source.exposure, task.spec)
+        if task.kind == STACK:
+            request = dataclasses.replace(request, trim=False)  # one grid for every frame
+        result = cutouts.cut(source, request)
+        if isinstance(result, NoOverlap):
+            return Outcome("no-overlap", "the grid misses the plate", 1.0)
+        result.header["FRAME"] = (task.index + 1, "frame of the job (1-based, date order)")
+        result.header["OBS_ID"] = (task.obs_id, "exposure solution")
+        result.header["PUBDID"] = (source.exposure.publisher_did[-68:], "its publisher DID")
+        names = frame_names(task.index, task.kind, task.mime)
+        nan = float(np.isnan(result.data).mean()) if result.data.dtype.kind == "f" else 0.0
+        for name in names:
+            if name.endswith(".fits"):
+                results.put(task.job_id, name, result.to_fits(), "application/fits")
+            elif task.kind == STACK:
+                continue  # a stack frame's preview is made when first asked for (outputs)
+            else:
+                rendered = cutouts.render(result, task.mime, task.spec.preview)
+                results.put(task.job_id, name, rendered.body, task.mime)
+        return Outcome("ok", "", nan, names)
+    except Fault as exc:
+        return Outcome("error", f"{exc.dali_label}: {exc}"[:500], 1.0)
+    except Exception as exc:  # noqa: BLE001 - a frame never fails the job
+        log.exception("frame %d of job %s", task.index, task.job_id)
+        return Outcome("error", f"FatalFault: {type(exc).__name__}"[:500], 1.0)
+
+
+def _begin(job: Job) -> None:
+    if job.phase in (QUEUED, EXECUTING):
+        job.phase = EXECUTING
+        job.started = job.started or now()
+        job.heartbeat = time.time()
+
+
+def _finish(phase: str, message: str = "") -> Callable[[Job], None]:
+    def change(job: Job) -> None:
+        if job.phase == EXECUTING:
+            job.phase = phase
+            job.ended = now()
+            if message:
+                job.error, job.error_type = message, "fatal"
+
+    return change
+
+
+Submit = Callable[[list[FrameTask]], Iterable[tuple[int, Outcome]]]
+
+
+def execute(
+    job_id: str, store: JobStore, results: ResultStore, submit: Submit, cancel: Callable[[], None]
+) -> Job:
+    """Run the frames of a job that are not done yet, recording outcomes as they come,
+    a heartbeat, and stopping at ABORT or past the execution duration.
+
+    ``submit`` runs frame tasks and yields (index, outcome) as they finish; ``cancel``
+    stops those not started.
+    """
+    job = store.update(job_id, _begin)
+    if job.phase != EXECUTING:
+        return job
+    plan = Plan.load(results, job_id)
+    started = job.started.timestamp() if job.started else time.time()
+    limit = job.execution_duration
+    fresh: dict[int, Outcome] = {}
+    lock = threading.Lock()
+    stop, arrived = threading.Event(), threading.Event()
+    state = {"phase": EXECUTING}
+
+    def flush() -> None:
+        with lock:
+            batch = dict(fresh)
+            fresh.clear()
+
+        def change(current: Job) -> None:
+            current.outcomes.update(batch)
+            current.heartbeat = time.time()
+
+        state["phase"] = store.update(job_id, change).phase
+
+    def beat() -> None:
+        while not stop.is_set():
+            arrived.wait(HEARTBEAT_S)  # outcomes came, or time for a heartbeat
+            if stop.wait(FLUSH_S):  # gather those arriving together
+                return
+            arrived.clear()
+            try:
+                flush()
+            except NotFoundFault:  # destroyed under us
+                state["phase"] = ABORTED
+            if state["phase"] != EXECUTING or (limit and time.time() - started > limit):
+                cancel()
+                return
+
+    watcher = threading.Thread(target=beat, name=f"job-{job_id}", daemon=True)
+    watcher.start()
+    try:
+        for index, outcome in submit(tasks(job, plan)):
+            with lock:
+                fresh[index] = outcome
+            arrived.set()
+            if state["phase"] != EXECUTING:
+                break
+    finally:
+        stop.set()
+        watcher.join()
+    try:
+        flush()
+    except NotFoundFault:
+        return job
+    if state["phase"] != EXECUTING:
+        return store.get(job_id) or job
+    if limit and time.time() - started > limit:
+        return store.update(
+            job_id, _finish(ERROR, f"the job ran past its execution duration ({limit} s)")
+        )
+    final = store.update(job_id, _finish(COMPLETED))
+    if final.kind == STACK and final.phase == COMPLETED:
+        write_index(results, final, plan)
+    return final
+
+
+def run_here(
+    job_id: str, store: JobStore, results: ResultStore, cutouts: CutoutService, threads: int
+) -> Job:
+    """Run a job on threads of this process (synchronous stacks; no Dask)."""
+    pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="frames")
+    futures = []
+
+    def submit(todo: list[FrameTask]) -> Iterable[tuple[int, Outcome]]:
+        futures.extend(
+            pool.submit(lambda t: (t.index, cut_frame(t, cutouts, results)), task) for task in todo
+        )
+        for future in as_completed(futures):
+            yield future.result()
+
+    def cancel() -> None:
+        for future in futures:
+            future.cancel()
+
+    try:
+        return execute(job_id, store, results, submit, cancel)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,74 @@
+"""The Dask worker side of jobs: the tasks a worker runs (a job's own task, which fans
+its frames out; one frame) and the parts of its process, built once from the settings.
+
+A worker imports the cutout path, the stores and Dask; never Flask, the VO layer or
+the job service.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Iterable
+from typing import Any
+
+from service.jobs.model import Outcome
+from service.jobs.run import FrameTask, cut_frame, execute
+from service.settings import Settings
+from service.wiring import Services
+
+
+def warm() -> None:
+    """Import what frames need and set up the decoders, so that a worker's first frame
+    costs what the others do (run on every worker when the local cluster starts)."""
+    import astropy.wcs  # noqa: F401
+    import scipy.ndimage  # noqa: F401
+
+    from service.rangeread import decode
+
+    decode.warm_up()
+
+
+@functools.lru_cache(maxsize=4)
+def worker_services(settings: Settings) -> Services:
+    """The parts of this (Dask worker) process, built once per settings. Frames run in
+    parallel as tasks, so each decodes on one thread."""
+    cutout = dataclasses.replace(settings.cutout, decode_threads=1)
+    return Services(dataclasses.replace(settings, cutout=cutout))
+
+
+def frame_task(settings: Settings, task: FrameTask) -> tuple[int, Outcome]:
+    """One frame, as a Dask task."""
+    parts = worker_services(settings)
+    return task.index, cut_frame(task, parts.cutouts, parts.job_results)
+
+
+def scheduler_knows(dask_scheduler: Any, key: str) -> bool:  # noqa: ANN401
+    """Run on the scheduler: whether it holds task ``key``."""
+    return key in dask_scheduler.tasks
+
+
+def run_job(settings: Settings, job_id: str) -> str:
+    """A job, as the Dask task that owns it: its frames are tasks of their own."""
+    from distributed import as_completed, worker_client
+
+    parts = worker_services(settings)
+    with worker_client() as client:
+        futures = []
+
+        def submit(todo: list[FrameTask]) -> Iterable[tuple[int, Outcome]]:
+            futures.extend(
+                client.submit(frame_task, settings, t, pure=False, retries=1) for t in todo
+            )
+            for future in as_completed(futures):
+                if future.status == "finished":
+                    yield future.result()
+                elif future.status == "error":
+                    task = todo[futures.index(future)]
+                    yield task.index, Outcome("error", f"FatalFault: {future.exception()}")
+
+        def cancel() -> None:
+            client.cancel(futures)
+
+        job = execute(job_id, parts.jobs, parts.job_results, submit, cancel)
+    return job.phase
