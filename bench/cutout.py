@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.catalog.ingest import ingest_one
+from service.archive.sidecars import ingest_one
 from service.catalog.sqlite import SqliteCatalog
 from service.cutout import engine as engine_module
 from service.cutout.engine import CutoutEngine, CutoutLimits, CutoutRequest, solution_of

@@ -19,6 +19,7 @@ from service.web import (
     datalink,
     files,
     landing,
+    previews,
     registry,
     results,
     sia1,
@@ -51,7 +52,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["PLATECUT_SETTINGS"] = settings
     app.jinja_env.finalize = xmlsafe.finalize  # every rendered value fit for XML 1.0
     context.init_app(app, settings)
-    for module in (landing, sia2, sia1, soda, soda_async, datalink, files, vosi, registry):
+    for module in (landing, sia2, sia1, soda, soda_async, datalink, files, previews, vosi,
+                   registry):  # fmt: skip
         app.register_blueprint(module.blueprint)
     errors.init_app(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.vo.max_request_bytes  # bodies: 413

@@ -9,7 +9,7 @@ cutout OUT.fits --plate P --solution N --ra RA --dec DEC [--size PX ...]
 catalog create
     Create the catalog tables (SQLite file or DynamoDB table).
 ingest [--workers N] [--force]
-    Fill the catalog from the configured archive (local directory or S3 prefix).
+    Fill the catalog from the configured archive (its layout: archive.layout).
 stack OUT --ra RA --dec DEC [--radius DEG] [--from DATE] [--to DATE] [--format F]
     Every exposure covering a position, cut on one grid (on Dask), in one file.
 parameters
@@ -121,21 +121,16 @@ def _catalog_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from service.archive.factory import open_source
     from service.catalog.factory import open_catalog
-    from service.catalog.ingest import ingest
+    from service.catalog.ingest import run_ingest
     from service.storage.factory import open_store
 
     store, catalog = open_store(settings), open_catalog(settings)
     try:
         start = time.perf_counter()
-        report = ingest(
-            store,
-            catalog,
-            settings.service,
-            workers=args.workers,
-            force=args.force,
-            header_bytes=settings.storage.header_initial_bytes,
-        )
+        source = open_source(settings, store)
+        report = run_ingest(source, catalog, workers=args.workers, force=args.force)
     finally:
         catalog.close()
         store.close()

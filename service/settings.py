@@ -44,9 +44,14 @@ class ServiceSettings:
 
 @dataclasses.dataclass(frozen=True)
 class ArchiveSettings:
-    """Where the plate archive lives: a local directory or ``s3://bucket/prefix``."""
+    """Where the plate archive lives (a local directory or ``s3://bucket/prefix``) and
+    how it is laid out: ``platecut`` (sidecars, header files, mosaics) or ``dasch-dr7``
+    (DASCH's plates table in DynamoDB, named by ``dasch_table`` and read through the
+    catalog's DynamoDB endpoint, and its mosaics under ``root``)."""
 
     root: str
+    layout: str
+    dasch_table: str
 
 
 @dataclasses.dataclass(frozen=True)

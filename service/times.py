@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import math
 import re
-import warnings
 
 MJD_EPOCH = datetime.datetime(1858, 11, 17, tzinfo=datetime.UTC)
 _YEAR = re.compile(r"^\d{4}$")
@@ -58,13 +57,15 @@ def mjd(text: str) -> float:
             if not math.isfinite(value):
                 raise ValueError(f"{text!r} is not a finite MJD")
             return value
-    moment = instant(text)
+    return mjd_of_instant(instant(text))
+
+
+def mjd_of_instant(moment: datetime.datetime) -> float:
+    """The MJD of an aware datetime."""
     return (moment - MJD_EPOCH).total_seconds() / 86400.0
 
 
 def mjd_to_iso(value: float) -> str:
     """An MJD as an ISO 8601 UTC time to the second (``1925-03-01T04:05:06``)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        moment = MJD_EPOCH + datetime.timedelta(days=value)
+    moment = MJD_EPOCH + datetime.timedelta(days=value)
     return moment.strftime("%Y-%m-%dT%H:%M:%S")

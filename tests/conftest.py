@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from service.catalog.ingest import ingest
+from service.archive.sidecars import ingest
 from service.catalog.sqlite import SqliteCatalog
 from service.demo.generate import generate_archive
 from service.settings import Settings, load_settings

@@ -15,7 +15,7 @@ from astropy.wcs import WCS
 from PIL import Image
 
 from service.app import create_app
-from service.catalog.ingest import ingest
+from service.archive.sidecars import ingest
 from service.catalog.query import ExposureQuery
 from service.catalog.sqlite import SqliteCatalog
 from service.settings import load_settings

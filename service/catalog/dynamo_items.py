@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 import zlib
 from collections.abc import Callable, Mapping
 from typing import TypeVar
@@ -91,8 +92,13 @@ def source_of(item: dict) -> CutoutSource:
     return CutoutSource(exposure_of(item["body"]["S"]), pixels)
 
 
+_PLATE = re.compile(r"^[a-z]+\d+")
+
+
 def plate_of(obs_id: str) -> str:
-    return obs_id.rsplit("m", 1)[0]
+    """The plate of an exposure's obs_id (its leading series letters and number)."""
+    found = _PLATE.match(obs_id)
+    return found.group(0) if found else obs_id
 
 
 Key = tuple[str, str]

@@ -53,3 +53,22 @@ def footprint(solution: Solution) -> tuple[np.ndarray, tuple[float, float], floa
     fov = 2 * np.degrees(angle(hull, centre[None, :]).max())
     hra, hdec = radec(hull)
     return np.stack([hra, hdec], axis=1), (float(cra[0]) % 360.0, float(cdec[0])), float(fov)
+
+
+def pixel_scale_arcsec(solution: Solution) -> float:
+    """The solution's pixel scale at the centre of its frame (mean of x and y steps)."""
+    ny, nx = solution.shape
+    x = np.array([nx / 2, nx / 2 + 1, nx / 2])
+    y = np.array([ny / 2, ny / 2, ny / 2 + 1])
+    ra, dec = solution.pixel_to_world(x, y)
+    v = unit(ra, dec)
+    return float(np.degrees(angle(v[0], v[1:]).mean()) * 3600.0)
+
+
+def exposure_geometry(
+    solution: Solution,
+) -> tuple[np.ndarray, tuple[float, float], float, float]:
+    """Footprint, centre and field of view (:func:`footprint`) and the pixel scale
+    (arcsec) of a solution: what a catalog record says of its exposure's sky."""
+    vertices, centre, fov = footprint(solution)
+    return vertices, centre, fov, pixel_scale_arcsec(solution)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -27,6 +28,8 @@ class ExposureQuery:
         resolution (s: the exposure time again, a constraint of its own).
     collections, facilities, ids
         Allowed series, telescopes and identifiers (obs_id or publisher DID).
+    calib_levels
+        Allowed calibration levels (2: a solution; 1: the logged centre only).
     maxrec
         Most rows returned; ``None`` for no limit.
     impossible
@@ -43,6 +46,7 @@ class ExposureQuery:
     collections: tuple[str, ...] = ()
     facilities: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
+    calib_levels: tuple[int, ...] = ()
     maxrec: int | None = None
     impossible: bool = False
 
@@ -73,6 +77,8 @@ def matches_attributes(row: ExposureRecord, query: ExposureQuery) -> bool:
         return False
     if query.facilities and row.telescope not in query.facilities:
         return False
+    if query.calib_levels and row.calib_level not in query.calib_levels:
+        return False
     if query.ids and row.obs_id not in query.ids and row.publisher_did not in query.ids:
         return False
     return (
@@ -82,6 +88,12 @@ def matches_attributes(row: ExposureRecord, query: ExposureQuery) -> bool:
         and _within(row.fov_deg, query.fovs)
         and _within(row.pixel_scale_arcsec / 3600.0, query.spatres)
     )
+
+
+def date_order(row: ExposureRecord) -> tuple[bool, float, str]:
+    """Sort key: observation date, then obs_id; exposures of unknown date last."""
+    unknown = math.isnan(row.t_min)
+    return unknown, 0.0 if unknown else row.t_min, row.obs_id
 
 
 def finish(
@@ -96,7 +108,7 @@ def finish(
         for region in query.regions:
             keep |= intersects(polys, region)
         rows = [row for row, k in zip(rows, keep, strict=True) if k]
-    rows.sort(key=lambda r: (r.t_min, r.obs_id))
+    rows.sort(key=date_order)
     overflow = query.maxrec is not None and len(rows) > query.maxrec
     if overflow:
         rows = rows[: query.maxrec]

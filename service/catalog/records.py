@@ -11,6 +11,8 @@ import numpy as np
 from service.sky import unit
 
 FOOTPRINT_VERTICES = 16  # 4 points per side of the mosaic, convex hull on the sky
+#: the WCS source of an exposure described by an astrometric solution (DASCH's term)
+WCS_SOLVED = "imwcs"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,8 +36,12 @@ class PlateRecord:
 
 @dataclasses.dataclass(frozen=True)
 class ExposureRecord:
-    """One exposure solution of a plate: what discovery returns, one row each.
+    """One exposure of a plate: what discovery returns, one row each.
 
+    An exposure described by an astrometric solution (``calib_level`` 2, obs_id
+    ``<plate>m<mosnum>s<solnum>``) has cutouts; one known only from its logbook
+    centre (``calib_level`` 1, obs_id ``<plate>m<mosnum>u<exposure>``, ``solnum`` -1)
+    is findable by the approximate frame DASCH gives it, and has none.
     ``footprint`` is (FOOTPRINT_VERTICES, 2) RA/Dec in degrees, counter-clockwise.
     """
 
@@ -62,6 +68,22 @@ class ExposureRecord:
     header_key: str
     object_size: int = 0  # bytes of the mosaic object
     header_size: int = 0  # bytes of the WCS header file
+    calib_level: int = 2  # 2: an astrometric solution; 1: the logged centre only (no cutout)
+    wcs_source: str = WCS_SOLVED  # where the WCS comes from: a solution, or DASCH's centerSource
+    plate_class: str = ""
+    scan_num: int = -1  # -1: the plate was never scanned
+    mos_date: str = ""  # when the mosaic was made (ISO 8601)
+    preview_key: str = ""  # a binned copy of the mosaic for whole-plate previews, if any
+
+    @property
+    def solved(self) -> bool:
+        """Whether an astrometric solution describes this exposure (it has cutouts)."""
+        return self.calib_level >= 2
+
+    @property
+    def plate_number(self) -> int:
+        """The plate's number (its identifier less the series)."""
+        return int(self.plate_id[len(self.series) :])
 
     def footprint_vectors(self) -> np.ndarray:
         """Footprint vertices as unit vectors (k, 3)."""
@@ -128,3 +150,9 @@ class CutoutSource:
 def obs_id(plate_id: str, mosnum: int, solnum: int) -> str:
     """The identifier of one exposure solution, e.g. ``a03393m0s1``."""
     return f"{plate_id}m{mosnum}s{solnum}"
+
+
+def unsolved_id(plate_id: str, mosnum: int, exposure: int) -> str:
+    """The identifier of an exposure with no solution, e.g. ``a03393m1u2``; a plate
+    never scanned has no mosaic number: ``a03393u2``."""
+    return f"{plate_id}m{mosnum}u{exposure}" if mosnum >= 0 else f"{plate_id}u{exposure}"

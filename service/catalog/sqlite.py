@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import gc
 import json
+import math
 import sqlite3
 import threading
 import zlib
@@ -41,7 +42,7 @@ from service.sky import (
     region_cap,
 )
 
-SCHEMA_VERSION = 5  # bump when the tables change
+SCHEMA_VERSION = 6  # bump when the tables change
 _COLUMNS = [f.name for f in dataclasses.fields(ExposureRecord) if f.name != "footprint"]
 _FP = [f.name for f in dataclasses.fields(ExposureRecord)].index("footprint")
 SCHEMA = f"""
@@ -100,15 +101,24 @@ def _record(values: tuple) -> ExposureRecord:
     return record
 
 
+#: columns that SQLite gives back as NULL for a NaN (an unknown date or duration)
+_REAL = [i for i, f in enumerate(dataclasses.fields(ExposureRecord)) if f.type == "float"]
+
+
 def _exposures(rows: list[tuple]) -> list[ExposureRecord]:
     """Records from ``_SELECT`` rows (footprints decoded for all rows at once)."""
     if not rows:
         return []
     corners = np.frombuffer(b"".join(r[-1] for r in rows), "<f8").reshape(len(rows), -1, 2)
-    return [
-        _record((*row[:_FP], tuple(map(tuple, fp)), *row[_FP:-1]))
-        for row, fp in zip(rows, corners.tolist(), strict=True)
-    ]
+    out = []
+    for row, fp in zip(rows, corners.tolist(), strict=True):
+        values = [*row[:_FP], tuple(map(tuple, fp)), *row[_FP:-1]]
+        if None in values:
+            for i in _REAL:
+                if values[i] is None:
+                    values[i] = math.nan
+        out.append(_record(values))
+    return out
 
 
 def _source(row: tuple) -> CutoutSource:

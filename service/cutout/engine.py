@@ -323,12 +323,15 @@ def _describe(header: fits.Header, source: CutoutSource, version: ObjectInfo, ho
     header["MOSNUM"] = (e.mosnum, "mosaic number")
     header["SOLNUM"] = (e.solnum, "WCS solution used (0-based)")
     header["SOLKEY"] = (source.pixels.solution_key or " ", "WCS key of the solution in its file")
-    header["EXPNUM"] = (e.exposure, "exposure number (0-based)")
+    header["EXPNUM"] = (e.exposure, "exposure number (0-based; -1: none logged)")
     header["TELESCOP"] = e.telescope[:68]
-    header["DATE-OBS"] = (e.date_obs, "start of exposure (UTC)")
-    header["MJD-OBS"] = (e.t_min, "[d] start of exposure")
-    header["MJD-END"] = (e.t_max, "[d] end of exposure")
-    header["EXPTIME"] = (e.exptime_s, "[s] exposure time")
+    times = (("DATE-OBS", e.date_obs, "start of exposure (UTC)"),
+             ("MJD-OBS", e.t_min, "[d] start of exposure"),
+             ("MJD-END", e.t_max, "[d] end of exposure"),
+             ("EXPTIME", e.exptime_s, "[s] exposure time"))  # fmt: skip
+    for name, value, comment in times:  # an exposure nobody logged has none
+        if value == value and value != "":
+            header[name] = (value, comment)
     header["SRCOBJ"] = (e.object_key[-68:], "source mosaic object")
     header["SRCETAG"] = (version.etag[:68], "ETag of the source mosaic")
     header["INTERP"] = (how, "resampling")

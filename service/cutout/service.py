@@ -16,6 +16,7 @@ import logging
 import math
 from typing import Any
 
+import numpy as np
 from astropy.wcs import WCS
 
 from service.catalog.base import Catalog
@@ -110,12 +111,21 @@ class CutoutService:
         Raises
         ------
         NotFoundFault
-            If the catalog has no such exposure solution.
+            If the catalog has no such exposure solution (saying so, with its logbook
+            centre, for an exposure it knows that has none).
         """
         source = self.catalog.source(obs_id)
-        if source is None:
+        if source is not None:
+            return source
+        exposure = self.catalog.exposure(obs_id)
+        if exposure is None:
             raise NotFoundFault(f"no exposure solution {obs_id!r} in the catalog")
-        return source
+        raise NotFoundFault(
+            f"{obs_id} has no astrometric solution, so no cutout: only its logbook centre "
+            f"is known (RA {exposure.ra:.4f}, Dec {exposure.dec:+.4f}, from "
+            f"{exposure.wcs_source or 'the logbook'}); its DataLink document links its "
+            "mosaic and preview"
+        )
 
     def request_for(self, exposure: ExposureRecord | None, spec: CutoutSpec) -> CutoutRequest:
         """The engine's request: the region sets the centre and, unless the client
@@ -167,6 +177,25 @@ class CutoutService:
         if isinstance(result, NoOverlap):
             return None
         return self.render(result, spec.response_format, spec.preview)
+
+    def plate_preview(self, obs_id: str, preview: PreviewOptions) -> Rendered:
+        """The whole plate of an exposure as PNG, from the archive's binned copy of its
+        mosaic (as stored: not resampled, no solution needed), read whole.
+
+        Raises
+        ------
+        NotFoundFault
+            If the catalog has no such exposure, or its archive no binned mosaic.
+        """
+        exposure = self.catalog.exposure(obs_id)
+        if exposure is None:
+            raise NotFoundFault(f"no exposure {obs_id!r} in the catalog")
+        if not exposure.preview_key:
+            raise NotFoundFault(f"the archive has no binned mosaic of {obs_id}")
+        pixels = self.engine.reader.read_image(exposure.preview_key)
+        options = dataclasses.replace(preview, annotate=False)
+        body = render(pixels.data.astype(np.float32), None, options, "image/png")
+        return Rendered(body, "image/png", f"{exposure.plate_id}_plate.png")
 
     @staticmethod
     def render(result: CutoutResult, mime: str, preview: PreviewOptions) -> Rendered:

@@ -23,7 +23,6 @@ import logging
 import os
 import threading
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -70,17 +69,6 @@ class _Undecodable(Exception):
     def __init__(self, replica: ReplicaFile, ranges: list[ByteRange], error: DecodeError) -> None:
         super().__init__(str(error))
         self.replica, self.ranges = replica, ranges
-
-
-def _checksum(replica: ReplicaFile, ranges: list[ByteRange]) -> int | None:
-    """CRC-32 of the bytes read (None when they are no longer held)."""
-    crc = 0
-    try:
-        for start, stop in ranges:
-            crc = zlib.crc32(replica.pread(start, stop), crc)
-    except LookupError:
-        return None
-    return crc
 
 
 @dataclasses.dataclass
@@ -283,7 +271,7 @@ class MosaicReader:
                     raise TransientFault(f"{key} kept changing while being read") from None
                 fresh = True
             except _Undecodable as exc:  # drop what was read, fetch it again
-                crc = _checksum(exc.replica, exc.ranges)
+                crc = exc.replica.checksum(exc.ranges)
                 crc = -1 - len(undecodable) if crc is None else crc  # unknown: new bytes
                 if crc in undecodable:  # the same bytes twice: damaged in the store
                     raise CorruptDataFault(f"{key}: cannot decode box {box}: {exc}") from None
@@ -296,6 +284,17 @@ class MosaicReader:
                 evicted += 1
                 if evicted == 3:
                     raise TransientFault(f"{key}: local cache too small to hold one box") from None
+
+    def read_image(self, key: str, stats: FetchStats | None = None) -> BoxRead:
+        """The whole first 2-D image of a (small) object, e.g. a binned mosaic.
+
+        Raises
+        ------
+        NotFoundFault, TransientFault, CorruptDataFault
+        """
+        stats = stats or FetchStats()
+        ny, nx = self._version(key, None, stats, fresh=False).image.shape
+        return self.read_box(key, (0, nx, 0, ny), None, stats)
 
     def _superseded_by(self, key: str, version: MosaicVersion | None) -> None:
         """Forget ``key`` after a 412; the next read asks the store for its header."""

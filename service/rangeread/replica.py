@@ -150,6 +150,16 @@ class ReplicaFile:
             kept = [p for p in sums if not any(p[0] < y and x < p[1] for x, y in gone)]
             self._record(subtract(self.present(), gone), kept)
 
+    def checksum(self, ranges: list[ByteRange]) -> int | None:
+        """CRC-32 of the bytes of ``ranges`` (None when they are no longer held)."""
+        crc = 0
+        try:
+            for start, stop in ranges:
+                crc = zlib.crc32(self.pread(start, stop), crc)
+        except LookupError:
+            return None
+        return crc
+
     def pread(self, start: int, stop: int) -> bytes:
         """Read bytes that are present; raise if any of them is not.
 

@@ -7,7 +7,7 @@ import dataclasses
 from urllib.parse import quote
 
 from service.catalog.records import ExposureRecord
-from service.faults import Fault
+from service.faults import Fault, NotFoundFault
 from service.vo import soda
 from service.vo.obscore import DATALINK_MIME
 from service.vo.parameters import Param, ParamTable
@@ -74,44 +74,77 @@ def file_url(base: str, key: str) -> str:
 
 
 def rows(identifier: str, exposure: ExposureRecord, base: str, preview_url: str) -> list[LinkRow]:
-    """#this, #cutout, #auxiliary and #preview rows of one exposure solution (sizes
-    as the catalog recorded them at ingest: no request to the store)."""
-    return [
-        LinkRow(
-            identifier,
-            access_url=file_url(base, exposure.object_key),
-            semantics="#this",
-            description=f"Full mosaic of plate {exposure.plate_id} (fpack tile-compressed FITS)",
-            content_type="application/fits",
-            content_length=exposure.object_size,
-            content_qualifier="#image",
-        ),
-        LinkRow(
-            identifier,
-            service_def="soda-sync",
-            semantics="#cutout",
-            description=f"Cutout on a common sky grid with solution {exposure.solnum} (SODA)",
-            content_type="application/fits",
-            content_qualifier="#image",
-        ),
-        LinkRow(
-            identifier,
-            access_url=file_url(base, exposure.header_key),
-            semantics="#auxiliary",
-            description="WCS header file with every exposure solution of the mosaic (gzip "
-            "FITS header)",
-            content_type="application/gzip",
-            content_length=exposure.header_size,
-            content_qualifier="",
-        ),
-        LinkRow(
-            identifier,
-            access_url=preview_url,
-            semantics="#preview",
-            description="PNG preview of the centre of the exposure (SODA, zscale)",
-            content_type="image/png",
-        ),
-    ]
+    """The rows of one exposure (sizes as the catalog recorded them at ingest: no
+    request to the store): #this (the mosaic), and for a solved exposure #cutout
+    (SODA), #auxiliary (its WCS header file, if the archive has one) and #preview (the
+    default cutout as PNG); a whole-plate #preview when the archive has a binned
+    mosaic. An exposure never scanned has no file: its row says so."""
+    out = []
+    if exposure.object_key:
+        out.append(
+            LinkRow(
+                identifier,
+                access_url=file_url(base, exposure.object_key),
+                semantics="#this",
+                description=f"Full mosaic of plate {exposure.plate_id} (fpack tile-compressed "
+                "FITS)",
+                content_type="application/fits",
+                content_length=exposure.object_size or -1,
+                content_qualifier="#image",
+            )
+        )
+    else:
+        fault = NotFoundFault(f"plate {exposure.plate_id} was never scanned: it has no mosaic")
+        out.append(error_row(identifier, fault))
+    if exposure.solved:
+        out.append(
+            LinkRow(
+                identifier,
+                service_def="soda-sync",
+                semantics="#cutout",
+                description=f"Cutout on a common sky grid with solution {exposure.solnum} (SODA)",
+                content_type="application/fits",
+                content_qualifier="#image",
+            )
+        )
+        if exposure.header_key:
+            out.append(
+                LinkRow(
+                    identifier,
+                    access_url=file_url(base, exposure.header_key),
+                    semantics="#auxiliary",
+                    description="WCS header file with every exposure solution of the mosaic "
+                    "(gzip FITS header)",
+                    content_type="application/gzip",
+                    content_length=exposure.header_size,
+                    content_qualifier="",
+                )
+            )
+        out.append(
+            LinkRow(
+                identifier,
+                access_url=preview_url,
+                semantics="#preview",
+                description="PNG preview of the centre of the exposure (SODA, zscale)",
+                content_type="image/png",
+            )
+        )
+    if exposure.preview_key:
+        out.append(
+            LinkRow(
+                identifier,
+                access_url=plate_preview_url(base, exposure),
+                semantics="#preview",
+                description="PNG preview of the whole plate, from its 16x binned mosaic",
+                content_type="image/png",
+            )
+        )
+    return out
+
+
+def plate_preview_url(base: str, exposure: ExposureRecord) -> str:
+    """The whole-plate preview of an exposure's mosaic (from its binned copy)."""
+    return f"{base}/preview/{quote(exposure.obs_id)}.png"
 
 
 def preview_url(base: str, exposure: ExposureRecord, size: int, field_arcsec: float) -> str:

@@ -1,9 +1,11 @@
 """ObsCore 1.1 columns of discovery rows, and the values of one exposure solution.
 
 Names, units, UCDs and utypes follow the ObsCore 1.1 TAP_SCHEMA tables (appendix C);
-the ``plate_id``..``exposure_num`` columns after them are Platecut's own. Constant
-columns describe what every plate of a photographic archive is: an image, astrometrically
-calibrated (calib_level 2), one optical band (em_min/em_max below), no polarisation.
+the ``plate_id``..``wcs_source`` columns after them are Platecut's own. Constant
+columns describe what every plate of a photographic archive is: an image, one optical
+band (em_min/em_max below), no polarisation. An exposure described by an astrometric
+solution is calib_level 2; one known only from its logbook centre is calib_level 1,
+its footprint DASCH's approximate frame.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from service.vo.votable import Field, text
 
 DATALINK_MIME = "application/x-votable+xml;content=datalink"
 DATAPRODUCT_TYPE = "image"
-CALIB_LEVEL = 2
+CALIB_LEVELS = (1, 2)  # 1: the logbook's centre only; 2: an astrometric solution
 # The catalog holds no emulsion or filter: every plate is listed as 350-700 nm (blue
 # to red-sensitive emulsions), so BAND constraints overlapping it match.
 EM_MIN, EM_MAX = 3.5e-7, 7.0e-7
@@ -45,14 +47,14 @@ FIELDS = (
     Field(
         "calib_level",
         "int",
-        "Calibration level (2: WCS solution applied)",
+        "Calibration level (2: an astrometric solution; 1: the logbook's centre only)",
         "meta.code;obs.calib",
         _D + "ObsDataset.calibLevel",
     ),
     text("obs_collection", "Plate series", "meta.id", _D + "DataID.collection"),
     text(
         "obs_id",
-        "Exposure solution: <plate>m<mosaic>s<solution>",
+        "Exposure: <plate>m<mosaic>s<solution>, or <plate>m<mosaic>u<exposure> without a solution",
         "meta.id",
         _D + "DataID.observationID",
     ),
@@ -184,9 +186,15 @@ FIELDS = (
     ),
     text("plate_id", "Plate identifier", "meta.id"),
     _long("mosnum", "Mosaic number of the scan", "meta.number"),
-    _long("solnum", "WCS solution number in the header file (0: primary)", "meta.number"),
+    _long("solnum", "WCS solution number (0-based; -1: no solution)", "meta.number"),
     _long("exposure_num", "Exposure number on the plate", "meta.number"),
     text("date_obs", "Exposure start (ISO 8601, UTC)", "time.start", xtype="timestamp"),
+    text(
+        "wcs_source",
+        "Where the footprint comes from: imwcs (an astrometric solution) or the logbook "
+        "centre's source (DASCH's centerSource)",
+        "meta.code",
+    ),
 )
 
 
@@ -239,13 +247,14 @@ class ObsCoreRow:
     solnum: int
     exposure_num: int
     date_obs: str
+    wcs_source: str
 
 
 def row(record: ExposureRecord, base: str) -> ObsCoreRow:
     """The ObsCore row of one exposure solution."""
     return ObsCoreRow(
         dataproduct_type=DATAPRODUCT_TYPE,
-        calib_level=CALIB_LEVEL,
+        calib_level=record.calib_level,
         obs_collection=record.series,
         obs_id=record.obs_id,
         obs_publisher_did=record.publisher_did,
@@ -279,4 +288,5 @@ def row(record: ExposureRecord, base: str) -> ObsCoreRow:
         solnum=record.solnum,
         exposure_num=record.exposure,
         date_obs=record.date_obs,
+        wcs_source=record.wcs_source,
     )

@@ -50,8 +50,9 @@ def table(default_maxrec: int, max_maxrec: int) -> ParamTable:
                   multiple=True),
             Param("DPTYPE", "keyword", "Data product type (plates are images)",
                   "meta.code.class", options=("image", "cube"), multiple=True),
-            Param("CALIB", "integer", "Calibration level (plates are 2)", "meta.code;obs.calib",
-                  low=0, high=4, multiple=True),
+            Param("CALIB", "integer", "Calibration level (2: an astrometric solution; 1: the "
+                  "logbook's centre only)", "meta.code;obs.calib", low=0, high=4,
+                  multiple=True),
             Param("TARGET", "text", "Target name (plates have none: matches nothing)",
                   "meta.id;src", multiple=True),
             Param("TIMERES", "interval", "Time resolution (the exposure time)", "time.resolution",
@@ -78,9 +79,9 @@ class Sia2Query:
     ----------
     catalog
         What the catalog evaluates: regions, times, exposure times, ... (a constraint
-        on a column that is the same for every row, such as BAND, POL, DPTYPE, CALIB,
-        TARGET, SPECRP, FORMAT or INSTRUMENT, makes it ``impossible`` when it excludes
-        that value).
+        on a column that is the same for every row, such as BAND, POL, DPTYPE, TARGET,
+        SPECRP, FORMAT or INSTRUMENT, makes it ``impossible`` when it excludes that
+        value).
     maxrec
         Rows to return at most.
     response_format
@@ -117,7 +118,6 @@ def parse(
             not v["POL"],  # plates carry no polarisation states
             not v["SPECRP"],  # nor a spectral resolving power
             not v["TARGET"],  # nor a target name
-            not v["CALIB"] or obscore.CALIB_LEVEL in v["CALIB"],
             _in(v["DPTYPE"], (obscore.DATAPRODUCT_TYPE,)),
             _in(v["INSTRUMENT"], (obscore.INSTRUMENT,)),
             _in(v["FORMAT"], obscore.FORMATS),
@@ -133,6 +133,7 @@ def parse(
         collections=tuple(v["COLLECTION"]),
         facilities=tuple(v["FACILITY"]),
         ids=tuple(_obs_id(i, service) for i in v["ID"]),
+        calib_levels=tuple(v["CALIB"]),
         impossible=not constant,
     )
     (maxrec,) = v["MAXREC"]

@@ -242,7 +242,9 @@ def parse_stack(
     params: Params, settings: Settings, submission: Submission | None = None
 ) -> StackRequest:
     """A stack: one region (its centre is the stack's position, its extent the grid's
-    unless WIDTH/HEIGHT say otherwise), SIA 2.0's filters, a stack format.
+    unless WIDTH/HEIGHT say otherwise), SIA 2.0's filters, a stack format. A stack has
+    the exposures described by an astrometric solution (calib_level 2) only: the others
+    have no cutout.
 
     Raises
     ------
@@ -264,7 +266,10 @@ def parse_stack(
     limit = settings.stacks.max_frames + 1
     query = sia2.parse(filters, limit, limit, settings.service).catalog
     point = Circle(ra % 360.0, dec, 1e-7)  # exposures covering the position itself
-    query = dataclasses.replace(query, regions=(point,))
+    solved = not query.calib_levels or 2 in query.calib_levels  # only solutions have frames
+    query = dataclasses.replace(
+        query, regions=(point,), calib_levels=(2,), impossible=query.impossible or not solved
+    )
     return StackRequest((ra % 360.0, dec), spec, query, fmt, submission or Submission())
 
 

@@ -32,7 +32,7 @@ def links() -> Response:
         field = c.default_size * c.default_scale_arcsec
         preview = datalink.preview_url(base, found, c.preview_size, field)
         rows += datalink.rows(identifier, found, base, preview)
-    records = resolved.records
+    records = [r for r in resolved.records if r.solved]  # those with cutouts
     one = records[0] if len(records) == 1 and len(ids) == 1 else None
     descriptors = [
         soda.descriptor(f"{base}/soda/sync", "ID", settings, one),

@@ -67,7 +67,9 @@ def parse_date(field: str, text: str) -> float | None:
 
 @dataclasses.dataclass(frozen=True)
 class Row:
-    """One exposure solution as the page shows it."""
+    """One exposure as the page shows it (an exposure with no solution has no cutout:
+    its thumbnail is the whole plate when the archive has a binned mosaic; links the
+    archive does not have are empty)."""
 
     record: ExposureRecord
     distance_deg: float  # from the plate (exposure) centre
@@ -92,14 +94,15 @@ def rows(
             "RESPONSEFORMAT": "image/png",
         }
         distance = float(np.degrees(angle(unit(r.ra, r.dec), centre)))
+        plate = datalink.plate_preview_url(base, r) if r.preview_key else ""
         out.append(
             Row(
                 r,
                 distance,
-                soda.sync_url(base, thumb),
-                soda.sync_url(base, cut),
-                datalink.file_url(base, r.object_key),
-                datalink.file_url(base, r.header_key),
+                soda.sync_url(base, thumb) if r.solved else plate,
+                soda.sync_url(base, cut) if r.solved else "",
+                datalink.file_url(base, r.object_key) if r.object_key else "",
+                datalink.file_url(base, r.header_key) if r.header_key else "",
             )
         )
     return out

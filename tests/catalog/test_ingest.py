@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 
 from service.archive.layout import iter_local_plates
-from service.catalog.ingest import ingest
+from service.archive.sidecars import ingest
 from service.catalog.query import ExposureQuery
 from service.settings import load_settings
 from service.sky import Circle

@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from service.catalog.ingest import ingest
+from service.archive.sidecars import ingest
 from service.catalog.records import obs_id
 from service.catalog.sqlite import SqliteCatalog
 from service.cutout.engine import CutoutEngine, CutoutLimits, CutoutRequest, solution_of

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from service.catalog.ingest import ingest, ingest_one
+from service.archive.sidecars import ingest, ingest_one
 from service.catalog.sqlite import SqliteCatalog
 from service.cutout.engine import CutoutEngine, CutoutLimits
 from service.cutout.service import CutoutService, CutoutSpec

@@ -18,8 +18,8 @@ from astropy.io import fits
 from lxml import etree
 
 from service.app import create_app
+from service.archive.sidecars import ingest
 from service.catalog.dynamodb import DynamoCatalog
-from service.catalog.ingest import ingest
 from service.settings import load_settings
 from service.storage.s3 import S3Store
 from tests.conftest import TEST_POLICY

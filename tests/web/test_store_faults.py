@@ -17,7 +17,7 @@ import pytest
 import requests
 from astropy.io import fits
 
-from service.catalog.ingest import ingest
+from service.archive.sidecars import ingest
 from service.catalog.sqlite import SqliteCatalog
 from service.settings import load_settings
 from service.storage.s3 import S3Store
