@@ -291,3 +291,30 @@ def intersects(polys: np.ndarray, region: Region) -> np.ndarray:
     if isinstance(region, Polygon):
         return intersects_polygon(polys, region)
     return intersects_range(polys, region)
+
+
+def tangent_plane(vectors: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Gnomonic coordinates (east, north; tangent-plane units, radians at the centre) of
+    unit vectors about their centres, row by row: ``vectors`` (n, ..., 3), ``centres``
+    (n, 3); the result is (n, ..., 2). Great circles are straight lines there."""
+    pole = np.array([0.0, 0.0, 1.0])
+    east = np.cross(pole, centres)
+    size = np.linalg.norm(east, axis=-1, keepdims=True)
+    east = np.where(size < 1e-12, np.array([0.0, 1.0, 0.0]), east / np.maximum(size, 1e-300))
+    north = np.cross(centres, east)
+    shape = (len(centres),) + (1,) * (vectors.ndim - 2) + (3,)
+    c, e, n = (a.reshape(shape) for a in (centres, east, north))
+    depth = np.sum(vectors * c, axis=-1)
+    return np.stack([np.sum(vectors * e, -1) / depth, np.sum(vectors * n, -1) / depth], -1)
+
+
+def plane_distances(points: np.ndarray, polygons: np.ndarray) -> np.ndarray:
+    """Distance of each point (n, 2) to the nearest edge of its polygon (n, k, 2), in
+    the plane."""
+    a = polygons
+    b = np.roll(polygons, -1, axis=1)
+    ab = b - a
+    ap = points[:, None, :] - a
+    t = np.clip(np.sum(ap * ab, -1) / np.maximum(np.sum(ab * ab, -1), 1e-300), 0.0, 1.0)
+    nearest = a + t[..., None] * ab
+    return np.min(np.linalg.norm(points[:, None, :] - nearest, axis=-1), axis=1)

@@ -175,3 +175,11 @@ def store(request: pytest.FixtureRequest, objects_root: Path) -> Iterator[Object
         made = make_store("http", objects_root, http_url=request.getfixturevalue("http_server").url)
     yield made
     made.close()
+
+
+@pytest.fixture(scope="session")
+def dr7(moto_server, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001, ANN201
+    """The DASCH-DR7-shaped test archive on the moto server, catalogued (tests/dr7.py)."""
+    from tests.dr7 import make_dr7
+
+    return make_dr7(moto_server.url, tmp_path_factory.mktemp("dr7"))
