@@ -3,24 +3,36 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint bench clean
+.PHONY: serve serve-dr7 test lint lock bench clean
 
-$(BIN)/.installed-app: pyproject.toml
+# Exact versions from the lock files (requirements/*.lock, made by `make lock`)
+$(BIN)/.installed-app: pyproject.toml requirements/app.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -r requirements/app.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(BIN)/.installed-test: $(BIN)/.installed-app
-	$(BIN)/pip install --quiet -e '.[test]'
+$(BIN)/.installed-test: $(BIN)/.installed-app requirements/test.lock
 	bash .ci/install-system-deps
+	$(BIN)/pip install --quiet -r requirements/test.lock
 	touch $@
+
+## Pin every dependency of pyproject.toml (app, and app + test) to exact versions, with uv
+lock: $(BIN)/.installed-app
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --quiet -o requirements/app.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --extra test --quiet -o requirements/test.lock
 
 ## Install, generate the demo archive if absent, catalog it, serve on http://127.0.0.1:8000
 serve: $(BIN)/.installed-app
 	$(BIN)/platecut demo-archive --if-absent
 	$(BIN)/platecut ingest
 	exec $(BIN)/gunicorn -c conf/gunicorn.conf.py 'service.app:create_app()'
+
+## The DASCH-DR7-shaped demo (plates table + bucket) on a moto server of its own
+serve-dr7: $(BIN)/.installed-test
+	BIN=$(BIN) bash conf/serve-dr7.sh
 
 ## Install the test dependencies (Python and Debian) and run every test
 test: $(BIN)/.installed-test
