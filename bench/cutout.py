@@ -140,11 +140,52 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def dr7_plate(args: argparse.Namespace, origin: RangeFileServer, work: Path):  # noqa: ANN201
+    """The same plate laid out as DASCH DR7 stores it (a bucket key from the item's
+    template, the item's gzipped header, int16 pixels), catalogued from its item by the
+    DR7 reader: (root, catalog, obs_id, header key for the peer)."""
+    import gzip
+
+    from service.archive.dr7 import MosaicRead, plate_from_item, plate_records
+    from service.demo.dr7 import b01_header, item, plan_dr7, render_mosaics
+    from service.rangeread.fitsmeta import layout_to_json
+    from service.rangeread.head import read_header
+
+    root = BENCH_DIR / f"dr7-{args.size}-a"
+    plan = plan_dr7(1, 3, size=args.size, series=["a"])[0]
+    values = item(plan)
+    key = values["mosaic"]["s3KeyTemplate"].replace("{bin}", "01").replace("{tnx}", "_tnx")
+    if not (root / key).exists():
+        (root / key).parent.mkdir(parents=True, exist_ok=True)
+        full, _ = render_mosaics(plan)
+        (root / key).write_bytes(full)
+        header = gzip.decompress(b01_header(plan)).decode().split("\n")
+        text = "".join(card.ljust(80) for card in header) + "END".ljust(80)
+        (root / "header.wcs.gz").write_bytes(gzip.compress(text.encode("ascii")))
+    catalog = SqliteCatalog(work / "dr7.sqlite")
+    catalog.create()
+    store = S3Store(BUCKET, root.name, POLICY, endpoint_url=origin.url)
+    latency, origin.latency_s = origin.latency_s, 0.0
+    _, info, image = read_header(store, key, 8 * 2880, FetchStats())
+    plate = plate_from_item(values)
+    record, exposures, pixels = plate_records(
+        plate, MosaicRead(info, layout_to_json(image)), "bench", SERVICE
+    )
+    catalog.put_plate(record, exposures, pixels)
+    origin.latency_s = latency
+    store.close()
+    return root, catalog, exposures[0].obs_id, "header.wcs.gz"
+
+
 def w1(args: argparse.Namespace, origin: RangeFileServer, work: Path) -> None:
     """The default cutout from the 20,000 px plate: Platecut and the peers."""
-    root = archive("archive-20000-a", plates=1, size=args.size, series=["a"], seed=3)
-    catalog = catalog_for(root, origin, work / "w1.sqlite")
-    obs_id = sorted(p.stem for p in root.glob("plates/*/*.json"))[0] + "m0s0"
+    if args.layout == "dasch-dr7":
+        root, catalog, obs_id, header_key = dr7_plate(args, origin, work)
+    else:
+        root = archive("archive-20000-a", plates=1, size=args.size, series=["a"], seed=3)
+        catalog = catalog_for(root, origin, work / "w1.sqlite")
+        obs_id = sorted(p.stem for p in root.glob("plates/*/*.json"))[0] + "m0s0"
+        header_key = catalog.source(obs_id).exposure.header_key
     source = catalog.source(obs_id)
     solution = solution_of(source)
     ny, nx = solution.shape
@@ -176,7 +217,7 @@ def w1(args: argparse.Namespace, origin: RangeFileServer, work: Path) -> None:
                 job = {
                     "endpoint": origin.url,
                     "bucket": BUCKET,
-                    "header": f"{root.name}/{source.exposure.header_key}",
+                    "header": f"{root.name}/{header_key}",
                     "mosaic": f"{root.name}/{source.exposure.object_key}",
                     "key": source.pixels.solution_key,
                     "block_size": block,
@@ -195,8 +236,9 @@ def w1(args: argparse.Namespace, origin: RangeFileServer, work: Path) -> None:
                 rows[f"agreement {name}"] = float(np.max(np.abs(ours[both] - theirs[both])) / span)
     minimum = {name: independent_minimum(mosaic, box, False) for name, (box, _) in boxes.items()}
     print(
-        f'### W1: 835 x 835 px at 1.44"/px from a {args.size:,} px 0.6"/px plate, origin '
-        f"latency {args.latency_ms:.0f} ms per request, medians of {args.repeat}\n"
+        f'### W1: 835 x 835 px at 1.44"/px from a {args.size:,} px 0.6"/px plate '
+        f"({args.layout} layout), origin latency {args.latency_ms:.0f} ms per request, "
+        f"medians of {args.repeat}\n"
     )
     print("| reader | position | round trips | requests | MB | x minimum | total |")
     print("|---|---|---|---|---|---|---|")
@@ -303,6 +345,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--latency-ms", type=float, default=30.0)
     parser.add_argument("--skip-fifty", action="store_true")
+    parser.add_argument(
+        "--layout",
+        choices=("platecut", "dasch-dr7"),
+        default="platecut",
+        help="the plate's archive layout (dasch-dr7: catalogued from its item)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")  # the origin ignores signatures
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")

@@ -12,13 +12,15 @@ from pathlib import Path
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import RequestURITooLarge
 
-from service import errors, logs
+from service import errors, logs, readiness
 from service.settings import PROJECT_ROOT, Settings, load_settings
 from service.web import (
     context,
+    dasch,
     datalink,
     files,
     landing,
+    metrics,
     previews,
     registry,
     results,
@@ -51,16 +53,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask("service", template_folder=str(Path(TEMPLATES)), static_folder=None)
     app.config["PLATECUT_SETTINGS"] = settings
     app.jinja_env.finalize = xmlsafe.finalize  # every rendered value fit for XML 1.0
-    context.init_app(app, settings)
+    context.init_app(app, settings, observer=metrics.observe_cutout)
     for module in (landing, sia2, sia1, soda, soda_async, datalink, files, previews, vosi,
-                   registry):  # fmt: skip
+                   registry, dasch):  # fmt: skip
         app.register_blueprint(module.blueprint)
+    app.register_blueprint(metrics.blueprint)
     errors.init_app(app)
+    metrics.init_app(app)  # its answer hook runs last, on every answer as sent
     app.config["MAX_CONTENT_LENGTH"] = settings.vo.max_request_bytes  # bodies: 413
     app.config["TRUSTED_HOSTS"] = settings.vo.trusted_hosts()  # links from Host: 400 others
     app.before_request(_limit_query)
     app.after_request(_cors)
     results.init_app(app)  # registered last: runs before CORS, which then marks the 303
+    for problem in readiness.problems(context.services_of(app), reach=False):
+        app.logger.warning("not ready: %s", problem)
     return app
 
 

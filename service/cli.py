@@ -1,9 +1,9 @@
-"""The ``platecut`` command line.
+"""platecut: the command line of the Platecut plate-archive service.
 
-Subcommands
------------
+commands:
 demo-archive [OUT_DIR] [--plates N] [--size PX] [--seed S] [--series a,mc] [--field RA,DEC]
-    Generate a demo plate archive (default: the configured archive root).
+             [--layout platecut|dasch-dr7]
+    Generate a demo plate archive (default: the configured archive root and layout).
 cutout OUT.fits --plate P --solution N --ra RA --dec DEC [--size PX ...]
     Make one cutout of a catalogued exposure solution (local or S3 archive).
 catalog create
@@ -34,6 +34,8 @@ def _dir_size(path: Path) -> int:
 def _demo_archive(args: argparse.Namespace, settings: Settings) -> int:
     from service.demo.generate import generate_archive
 
+    if (args.layout or settings.archive.layout) == "dasch-dr7":
+        return _demo_dr7(args, settings)
     out = Path(args.out_dir) if args.out_dir else settings.local_archive_path()
     if args.if_absent and (out / "archive.json").exists():
         print(f"demo archive present at {out}; not regenerated")
@@ -60,6 +62,48 @@ def _demo_archive(args: argparse.Namespace, settings: Settings) -> int:
         f"wrote {len(ids)} plates to {out} in {elapsed:.1f} s "
         f"({_dir_size(out) / 1e6:.1f} MB): {' '.join(ids)}"
     )
+    return 0
+
+
+def _demo_dr7(args: argparse.Namespace, settings: Settings) -> int:
+    """The DR7-shaped demo, into the configured bucket (archive.root) and plates table."""
+    from urllib.parse import urlparse
+
+    import boto3
+
+    from service.demo.dr7 import plan_dr7, write_dr7
+
+    root = urlparse(args.out_dir or settings.archive.root)
+    if root.scheme != "s3":
+        print(f"platecut: a DR7 archive lives in a bucket: {root.geturl()!r} is no "
+              "s3://bucket[/prefix]", file=sys.stderr)  # fmt: skip
+        return 2
+    region = settings.storage.s3_region
+    s3 = boto3.client("s3", endpoint_url=settings.storage.s3_endpoint_url or None,
+                      region_name=region)  # fmt: skip
+    c = settings.catalog
+    db = boto3.client("dynamodb", endpoint_url=c.dynamodb_endpoint_url or None,
+                      region_name=c.dynamodb_region)  # fmt: skip
+    table = settings.archive.dasch_table
+    try:
+        if args.if_absent:
+            try:
+                if db.scan(TableName=table, Limit=1)["Items"]:
+                    print(f"DR7 plates table {table} holds plates; not regenerated")
+                    return 0
+            except db.exceptions.ResourceNotFoundException:
+                pass
+        plates = args.plates if args.plates is not None else settings.demo.plates
+        seed = args.seed if args.seed is not None else settings.demo.seed
+        series = args.series.split(",") if args.series else None
+        start = time.perf_counter()
+        plans = plan_dr7(plates, seed, size=args.size, series=series)
+        ids = write_dr7(s3, root.netloc, root.path, db, table, plans, args.workers)
+    finally:
+        s3.close()
+        db.close()
+    print(f"wrote {len(ids)} DR7 plates to {root.geturl()} and table {table} in "
+          f"{time.perf_counter() - start:.1f} s: {' '.join(ids)}")  # fmt: skip
     return 0
 
 
@@ -181,6 +225,16 @@ def _stack(args: argparse.Namespace, settings: Settings) -> int:
     except Fault as exc:
         print(f"platecut: {exc.label}: {exc}", file=sys.stderr)
         return 2
+    probe = Services(settings)  # an empty stack starts no cluster and writes nothing
+    try:
+        found = probe.catalog.search(dataclasses.replace(request.query, maxrec=1)).rows
+    finally:
+        probe.close()
+    if not found:
+        print(f"platecut: no exposure with a solution covers RA {args.ra}, Dec {args.dec}"
+              f"{' with these dates or series' if len(pairs) > 2 else ''}: nothing written",
+              file=sys.stderr)  # fmt: skip
+        return 3
     proc = None
     if not settings.stacks.scheduler:  # no cluster configured: one of our own, for this run
         address, proc = cluster.start(settings.stacks.local_workers, settings.stacks.local_threads)
@@ -227,7 +281,14 @@ def _parameters(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``platecut`` command."""
-    parser = argparse.ArgumentParser(prog="platecut", description=__doc__.splitlines()[0])
+    first, _, rest = __doc__.partition("\n\n")
+    parser = argparse.ArgumentParser(
+        prog="platecut",
+        description=first,
+        epilog=rest.strip() + "\n\nsettings: conf/platecut.toml and PLATECUT_* variables "
+        "(README, Configuration)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--config", help="settings file (default: $PLATECUT_CONFIG or conf/)")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo-archive", help="generate a demo plate archive")
@@ -238,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--series", help="comma-separated series codes (a, mc, ac)")
     demo.add_argument("--workers", type=int, help="rendering processes (default: CPUs)")
     demo.add_argument("--field", help="RA,Dec (deg) every plate covers (default: 3 fields)")
+    demo.add_argument(
+        "--layout",
+        choices=("platecut", "dasch-dr7"),
+        help="archive layout (default: archive.layout); dasch-dr7 writes to the bucket of "
+        "archive.root and the table archive.dasch_table",
+    )
     demo.add_argument(
         "--if-absent",
         action="store_true",

@@ -13,9 +13,10 @@ from service.vo.values import shown
 
 
 def obs_id_of(identifier: str, service: ServiceSettings) -> str:
-    """The obs_id of a publisher DID of this service (or of a bare obs_id). The
-    authority and resource key of an IVOID are case-insensitive; the part after ``?``
-    is not.
+    """The obs_id of a publisher DID of this service (or of a bare obs_id). IVOIDs are
+    compared case-insensitively (IVOA Identifiers 2.0, SIA 2.0 section 2.6: the whole
+    identifier); obs_ids are lower case (plate identifiers are), so an identifier in any
+    case names the same exposure.
 
     Raises
     ------
@@ -24,11 +25,11 @@ def obs_id_of(identifier: str, service: ServiceSettings) -> str:
     """
     identifier = identifier.strip()
     if "?" not in identifier and "/" not in identifier:
-        return identifier
+        return identifier.lower()
     prefix = service.publisher_did("")
     head, _, local = identifier.partition("?")
     if head.lower() != prefix.rstrip("?").lower() or not local:
         raise NotFoundFault(
             f"{shown(identifier, 120)} is not an identifier of this service ({prefix}...)"
         )
-    return local
+    return local.lower()

@@ -18,7 +18,7 @@ from functools import cached_property
 from service.catalog.base import Catalog
 from service.catalog.factory import open_catalog
 from service.cutout.engine import CutoutEngine, CutoutLimits
-from service.cutout.service import CutoutService
+from service.cutout.service import CutoutService, Observer
 from service.discovery import DiscoveryService
 from service.faults import FatalFault
 from service.jobs.results import BucketResults, LocalResults, ResultStore
@@ -82,11 +82,19 @@ class Services:
     executor
         Where jobs run (a process that hands jobs over: the web app, the command
         line); None in a process that runs them (a Dask worker).
+    observer
+        Told of every cutout made (the web app's metrics).
     """
 
-    def __init__(self, settings: Settings, executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        executor: Executor | None = None,
+        observer: Observer | None = None,
+    ) -> None:
         self.settings = settings
         self.executor = executor
+        self.observer = observer
         self._lock = threading.RLock()
 
     @cached_property
@@ -117,7 +125,9 @@ class Services:
     def cutouts(self) -> CutoutService:
         """Identifier -> cutout, for every blueprint that makes one."""
         with self._lock:
-            return CutoutService(self.catalog, self.engine, self.settings.cutout.default_size)
+            return CutoutService(
+                self.catalog, self.engine, self.settings.cutout.default_size, self.observer
+            )
 
     @cached_property
     def discovery(self) -> DiscoveryService:

@@ -127,3 +127,25 @@ def test_stack_command_with_its_own_cluster_and_a_progress_bar(vo_settings, tmp_
         [*args[:2], str(tmp_path / "x.tiff"), *args[3:]], env=env, capture_output=True, text=True
     )
     assert bad.returncode == 2 and "say --format" in bad.stderr
+    empty = subprocess.run(
+        [*args[:2], str(tmp_path / "empty.fits"), "--ra", "200", "--dec", "-60"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert empty.returncode == 3 and "nothing written" in empty.stderr, empty.stderr
+    assert "no exposure with a solution covers RA 200.0, Dec -60.0" in empty.stderr
+    assert not (tmp_path / "empty.fits").exists() and "stack [" not in empty.stderr
+
+
+def test_help_reads_as_plain_text():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("platecut")), "--help"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert "``" not in done.stdout and "-----" not in done.stdout
+    for command in ("demo-archive", "cutout", "ingest", "stack", "parameters"):
+        assert command in done.stdout

@@ -18,6 +18,8 @@ SERVICE = load_settings(env={}).service
         " a03393m0s1 ",
         "ivo://platecut.example.org/platecut?a03393m0s1",
         "IVO://PLATECUT.EXAMPLE.ORG/PLATECUT?a03393m0s1",
+        "IVO://PLATECUT.EXAMPLE.ORG/PLATECUT?A03393M0S1",  # IVOIDs: case-insensitive, whole
+        "A03393M0S1",
     ],
 )
 def test_dids_and_bare_obs_ids_name_the_same_exposure(given):

@@ -50,7 +50,7 @@ from service.catalog.records import (
 from service.settings import ServiceSettings
 from service.storage.base import ObjectInfo
 from service.times import instant, mjd_of_instant, mjd_to_iso
-from service.wcs.solutions import Solution, parse_solutions, solution_cards, solution_from_cards
+from service.wcs.solutions import Solution, cards_of, parse_solutions, solution_from_cards
 
 #: DASCH's pixels per millimetre of plate
 PIXELS_PER_MM = 90.909
@@ -337,7 +337,7 @@ def plate_records(
         for n, solution in enumerate(solutions):
             logged = plate.exposures[n] if n < len(plate.exposures) else None
             ident = obs_id(plate.plate_id, mosnum, n)
-            key, cards = solution_cards(text, n)
+            key, cards = solution.key, cards_of(solution)
             pixels[ident] = PixelSource(
                 read.info.etag, read.layout, plate.rotation_delta, key, cards
             )
@@ -375,6 +375,7 @@ def plate_records(
         common["width"],
         common["height"],
         source_etag,
+        plate.n_solutions,
     )
     return record, exposures, pixels
 

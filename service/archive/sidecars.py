@@ -20,7 +20,7 @@ from service.rangeread.fitsmeta import layout_to_json
 from service.rangeread.head import HEADER_INITIAL_BYTES, read_header
 from service.settings import ServiceSettings
 from service.storage.base import FetchStats, ObjectInfo, ObjectStore
-from service.wcs.solutions import parse_solutions, read_header_file, select, solution_cards
+from service.wcs.solutions import cards_of, parse_solutions, read_header_file, select
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +62,7 @@ def plate_records(
         first.width,
         first.height,
         source_etag,
+        sum(1 for e in plate.exposures if e.mosnum == first.mosnum),
     )
     exposures, pixels = [], {}
     for exposure in plate.exposures:
@@ -70,7 +71,7 @@ def plate_records(
         solution = select(solutions[exposure.mosnum], exposure.solnum)
         vertices, centre, fov, scale = exposure_geometry(solution)
         ident = obs_id(plate.plate_id, exposure.mosnum, exposure.solnum)
-        key, cards = solution_cards(read.header_text, exposure.solnum)
+        key, cards = solution.key, cards_of(solution)
         pixels[ident] = PixelSource(
             read.mosaic.etag, read.layout, mosaic.rotation_delta, key, cards
         )

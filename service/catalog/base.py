@@ -52,6 +52,18 @@ class Catalog(Protocol):
         (every solution of that mosaic), until the plate is re-ingested."""
         ...
 
+    def index_cells(self) -> list[tuple[int, int]]:
+        """Every (order, cell) of the HEALPix index: where footprints are."""
+        ...
+
+    def put_coverage(self, moc: str) -> None:
+        """Keep the archive's coverage (an IVOA MOC, ASCII), made at ingest."""
+        ...
+
+    def coverage(self) -> str:
+        """The coverage kept by :meth:`put_coverage` ('' if none)."""
+        ...
+
     def search(self, query: ExposureQuery) -> SearchResult:
         """Exposures matching the query, ordered by observation date."""
         ...

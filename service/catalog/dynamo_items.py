@@ -154,3 +154,18 @@ def stale_keys(old_items: list[dict], new_keys: set[Key]) -> list[Key]:
             if key not in new_keys:
                 stale.append(key)
     return stale
+
+
+def transaction(table: str, puts: list[dict], stale: list[Key]) -> list[dict]:
+    """One TransactWriteItems of a plate: its items, and its stale keys deleted."""
+    actions = [{"Put": {"TableName": table, "Item": item}} for item in puts]
+    return actions + [
+        {"Delete": {"TableName": table, "Key": {"pk": {"S": p}, "sk": {"S": s}}}} for p, s in stale
+    ]
+
+
+def write_batches(puts: list[dict], stale: list[Key]) -> list[list[dict]]:
+    """BatchWriteItem requests of 25 (new items first, then the stale keys deleted)."""
+    requests = [{"PutRequest": {"Item": item}} for item in puts]
+    requests += [{"DeleteRequest": {"Key": {"pk": {"S": p}, "sk": {"S": s}}}} for p, s in stale]
+    return [requests[start : start + 25] for start in range(0, len(requests), 25)]

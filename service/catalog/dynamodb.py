@@ -13,7 +13,8 @@ Items (partition key ``pk``, sort key ``sk``, all strings):
   their parent cell at that order, ``PARENT#<parent>`` / ``<order>#<cell>#<obs_id>``, so
   that one Query per parent finds every finer cell's items;
 * ``PLATES`` / ``<plate_id>``: the plate directory (listing);
-* ``META`` / ``ORDERS``: the index orders in use (a number set).
+* ``META`` / ``ORDERS``: the index orders in use (a number set);
+* ``META`` / ``COVERAGE``: the archive's coverage (a MOC, gzipped), made at ingest.
 
 A region query becomes one ``Query`` per coarse cell and one per parent cell that
 the region touches, run concurrently (index items outside the region's cells are
@@ -27,6 +28,7 @@ unprocessed BatchGetItem keys are retried with backoff.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -43,6 +45,8 @@ from service.catalog.dynamo_items import (
     plate_of,
     source_of,
     stale_keys,
+    transaction,
+    write_batches,
 )
 from service.catalog.index import region_cells
 from service.catalog.query import ExposureQuery, SearchResult, finish
@@ -171,23 +175,11 @@ class DynamoCatalog:
                 UpdateExpression="ADD orders :o",
                 ExpressionAttributeValues={":o": {"NS": [str(o) for o in sorted(orders)]}},
             )
-        actions = [{"Put": {"TableName": self.table, "Item": item}} for item in puts]
-        actions += [
-            {"Delete": {"TableName": self.table, "Key": {"pk": {"S": p}, "sk": {"S": s}}}}
-            for p, s in stale
-        ]
-        if len(actions) <= _TRANSACTION_LIMIT:
-            self.client.transact_write_items(TransactItems=actions)
+        if len(puts) + len(stale) <= _TRANSACTION_LIMIT:
+            self.client.transact_write_items(TransactItems=transaction(self.table, puts, stale))
             return
         # too large for one transaction: new items first, then the stale ones go
-        for start in range(0, len(actions), 25):
-            chunk = actions[start : start + 25]
-            requests = [
-                {"PutRequest": {"Item": a["Put"]["Item"]}}
-                if "Put" in a
-                else {"DeleteRequest": {"Key": a["Delete"]["Key"]}}
-                for a in chunk
-            ]
+        for requests in write_batches(puts, stale):
             self._batch_write(requests)
 
     def _batch_write(self, requests: list[dict]) -> None:
@@ -266,6 +258,37 @@ class DynamoCatalog:
                 UpdateExpression="SET replaced = :r",
                 ExpressionAttributeValues={":r": {"S": etag}},
             )
+
+    @faults
+    def index_cells(self) -> list[tuple[int, int]]:
+        """Every (order, cell) the exposures were indexed under (a Scan)."""
+        items = self._pages(
+            "scan",
+            None,
+            FilterExpression="begins_with(sk, :e)",
+            ExpressionAttributeValues={":e": {"S": "EXP#"}},
+            ProjectionExpression="cells",
+        )
+        found = {tuple(int(v) for v in name.split("#")) for i in items for name in i["cells"]["SS"]}
+        return sorted(found)  # type: ignore[arg-type]
+
+    @faults
+    def put_coverage(self, moc: str) -> None:
+        """Keep the archive's coverage (MOC)."""
+        self.client.put_item(
+            TableName=self.table,
+            Item={"pk": {"S": "META"}, "sk": {"S": "COVERAGE"},
+                  "body": {"B": gzip.compress(moc.encode())}},
+        )  # fmt: skip
+
+    @faults
+    def coverage(self) -> str:
+        """The coverage kept ('' if none)."""
+        reply = self.client.get_item(
+            TableName=self.table, Key={"pk": {"S": "META"}, "sk": {"S": "COVERAGE"}}
+        )
+        item = reply.get("Item")
+        return gzip.decompress(item["body"]["B"]).decode() if item else ""
 
     def orders(self) -> list[int]:
         """Index orders in use."""

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Sized
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TextIO
 
+import numpy as np
+
 from service.archive.layout import LayoutError
 from service.catalog.base import Catalog
 from service.catalog.records import ExposureRecord, PixelSource, PlateRecord
@@ -100,8 +102,26 @@ def ingest_unit(
         records = prepared.build()
     except (Fault, LayoutError, ValueError, UnicodeDecodeError) as exc:
         return "skipped", f"{type(exc).__name__}: {exc}", ""
-    catalog.put_plate(records.plate, records.exposures, records.pixels)
+    plate = records.plate.summarised(records.exposures)
+    catalog.put_plate(plate, records.exposures, records.pixels)
     return "ingested", prepared.plate_id, records.note
+
+
+#: the finest order of the coverage map (0.46 degree cells)
+COVERAGE_ORDER = 7
+
+
+def coverage_moc(cells: list[tuple[int, int]]) -> str:
+    """The archive's coverage as an IVOA MOC (ASCII serialisation), from the catalog's
+    HEALPix index cells (each footprint's, a superset of it), at most COVERAGE_ORDER."""
+    from mocpy import MOC
+
+    if not cells:
+        return ""
+    orders = np.array([min(o, COVERAGE_ORDER) for o, _ in cells], dtype=np.uint8)
+    ipix = np.array([c >> (2 * (o - min(o, COVERAGE_ORDER))) for o, c in cells], np.uint64)
+    moc = MOC.from_healpix_cells(ipix, orders, max_depth=COVERAGE_ORDER)
+    return moc.to_string(format="ascii")
 
 
 def run_ingest(
@@ -158,6 +178,8 @@ def run_ingest(
         list(pool.map(part, segments))
     if progress is not None:
         progress.write("\n")
+    if report.ingested or not catalog.coverage():
+        catalog.put_coverage(coverage_moc(catalog.index_cells()))
     report.ingested.sort()
     report.unchanged.sort()
     return report

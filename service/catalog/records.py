@@ -32,6 +32,24 @@ class PlateRecord:
     width: int
     height: int
     source_etag: str  # sidecar + header ETags at ingest, to skip unchanged plates
+    solutions: int = 0  # astrometric solutions of its mosaic
+    # what its exposures cover, for people choosing where to search (set at ingest)
+    ra: float | None = None  # centre of its first exposure listed (None: none listed)
+    dec: float | None = None
+    first_date: str = ""  # its first and last exposure dates
+    last_date: str = ""
+    exposures: int = 0  # exposures listed (solved or not)
+
+    def summarised(self, exposures: list[ExposureRecord]) -> PlateRecord:
+        """This plate with what ``exposures`` (its own) cover."""
+        if not exposures:
+            return self
+        dates = sorted(e.date_obs for e in exposures if e.date_obs)
+        first = exposures[0]
+        return dataclasses.replace(
+            self, ra=first.ra, dec=first.dec, first_date=dates[0] if dates else "",
+            last_date=dates[-1] if dates else "", exposures=len(exposures),
+        )  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)

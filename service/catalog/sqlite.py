@@ -42,7 +42,7 @@ from service.sky import (
     region_cap,
 )
 
-SCHEMA_VERSION = 6  # bump when the tables change
+SCHEMA_VERSION = 7  # bump when the tables change
 _COLUMNS = [f.name for f in dataclasses.fields(ExposureRecord) if f.name != "footprint"]
 _FP = [f.name for f in dataclasses.fields(ExposureRecord)].index("footprint")
 SCHEMA = f"""
@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS mosaics (
     layout TEXT NOT NULL, rotation_delta INTEGER NOT NULL,
     replaced_etag TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS mosaics_plate ON mosaics (plate_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS solutions (
     rid INTEGER PRIMARY KEY, solution_key TEXT NOT NULL, wcs_cards BLOB NOT NULL);
 """
@@ -186,7 +187,8 @@ class SqliteCatalog:
         dropped: it is derived from the archive, and ``platecut ingest`` refills it."""
         with self._db() as db:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                for table in ("cells", "orders", "exposures", "plates", "mosaics", "solutions"):
+                for table in ("cells", "orders", "exposures", "plates", "mosaics", "solutions",
+                              "meta"):  # fmt: skip
                     db.execute(f"DROP TABLE IF EXISTS {table}")
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.executescript(SCHEMA)
@@ -304,6 +306,20 @@ class SqliteCatalog:
                 "UPDATE mosaics SET replaced_etag = ? WHERE object_key = ?",
                 (etag, source.exposure.object_key),
             )
+
+    def index_cells(self) -> list[tuple[int, int]]:
+        """Every (order, cell) of the HEALPix index."""
+        return self._read().execute("SELECT DISTINCT ord, cell FROM cells").fetchall()
+
+    def put_coverage(self, moc: str) -> None:
+        """Keep the archive's coverage (MOC)."""
+        with self._db() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('coverage', ?)", (moc,))
+
+    def coverage(self) -> str:
+        """The coverage kept ('' if none)."""
+        row = self._read().execute("SELECT value FROM meta WHERE key = 'coverage'").fetchone()
+        return row[0] if row else ""
 
     def orders(self) -> list[int]:
         """Index orders in use."""

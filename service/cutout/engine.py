@@ -156,17 +156,21 @@ class CutoutEngine:
         self.reader.close()
 
     def check_request(self, request: CutoutRequest) -> None:
-        """Refuse requests beyond the limits (no I/O; the request and its grid vouch
-        for their own options and values).
+        """Refuse a grid the client fixed beyond the limits (no I/O; the request and its
+        grid vouch for their own options and values). A grid derived from a region is
+        checked once trimmed to the plate (:meth:`make`).
 
         Raises
         ------
         UsageFault
         """
-        grid = request.grid
-        if grid.nx * grid.ny > self.limits.max_output_pixels:
+        if not request.trim:
+            self._check_output(request.grid.nx, request.grid.ny, "")
+
+    def _check_output(self, nx: int, ny: int, how: str) -> None:
+        if nx * ny > self.limits.max_output_pixels:
             raise UsageFault(
-                f"cutout of {grid.nx} x {grid.ny} px exceeds the limit of "
+                f"cutout of {nx} x {ny} px{how} exceeds the limit of "
                 f"{self.limits.max_output_pixels} output pixels"
             )
 
@@ -196,6 +200,9 @@ class CutoutEngine:
         timings = {"catalog_wcs": time.perf_counter() - clock}
         if overlap is None:
             return NoOverlap(source.exposure.obs_id)
+        if request.trim:  # the region trimmed to the plate: at most the overlap window
+            x0, x1, y0, y1 = overlap.window
+            self._check_output(x1 - x0, y1 - y0, " (the region trimmed to the plate)")
         if request.native:
             return self._native(source, request, solution, overlap, stats)
         clock = time.perf_counter()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from service.storage.base import FetchStats
 log = logging.getLogger(__name__)
 FITS = "application/fits"
 FITS_TYPES = (FITS, "image/fits")  # a client asking for image/fits gets that type (DALI)
+Observer = Callable[[CutoutResult | NoOverlap], None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,12 +100,21 @@ class CutoutService:
         What makes the cutouts.
     default_size
         Grid side (px) when the client gives neither a region nor a size.
+    observer
+        Told of every cutout made (e.g. to count it).
     """
 
-    def __init__(self, catalog: Catalog, engine: CutoutEngine, default_size: int) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        engine: CutoutEngine,
+        default_size: int,
+        observer: Observer | None = None,
+    ) -> None:
         self.catalog = catalog
         self.engine = engine
         self.default_size = default_size
+        self.observer = observer
 
     def resolve(self, obs_id: str) -> CutoutSource:
         """The exposure solution and the source of its pixels.
@@ -154,6 +165,8 @@ class CutoutService:
     ) -> CutoutResult | NoOverlap:
         """Make a cutout; a mosaic found replaced in the store is flagged in the catalog."""
         result = self.engine.make(source, request, stats)
+        if self.observer is not None:
+            self.observer(result)
         if isinstance(result, CutoutResult) and result.replaced:
             log.warning(
                 "%s: the store holds version %s, the catalog %s; flagged for re-ingest",

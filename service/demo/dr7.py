@@ -184,14 +184,15 @@ def _fpack(image: np.ndarray, plan: PlatePlan) -> bytes:
 
 def render_mosaics(dr7: Dr7Plan) -> tuple[bytes, bytes]:
     """(full-resolution, binned) fpack files of a scanned plate, stored as DASCH stores
-    them (the solution frame rotated by the rotation delta)."""
-    frame = render_solution_frame(dr7.plan)
-    stored = np.ascontiguousarray(np.rot90(frame, dr7.plan.rotation_delta // 90))
+    them: 16-bit signed (the demo's densities halved), the solution frame rotated by the
+    rotation delta."""
+    frame = render_solution_frame(dr7.plan) // 2  # int16, as DASCH's mosaics are
+    stored = np.ascontiguousarray(np.rot90(frame, dr7.plan.rotation_delta // 90)).astype(np.int16)
     del frame
     ny, nx = stored.shape
     by, bx = ny // BINNED, nx // BINNED
     binned = stored[: by * BINNED, : bx * BINNED].reshape(by, BINNED, bx, BINNED).mean(axis=(1, 3))
-    return _fpack(stored, dr7.plan), _fpack(np.rint(binned).astype(np.uint16), dr7.plan)
+    return _fpack(stored, dr7.plan), _fpack(np.rint(binned).astype(np.int16), dr7.plan)
 
 
 def item(dr7: Dr7Plan) -> dict[str, Any]:

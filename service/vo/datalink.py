@@ -24,8 +24,9 @@ def table(max_ids: int) -> ParamTable:
             Param("ID", "text", f"Identifier of a dataset (publisher DID or obs_id); up to "
                   f"{max_ids} are answered, the rest flagged as an overflow",
                   "meta.id;meta.main", multiple=True),
-            Param("RESPONSEFORMAT", "keyword", "Format of the links document",
-                  default=DATALINK_MIME, options=(DATALINK_MIME, VOTABLE_MIME),
+            Param("RESPONSEFORMAT", "keyword", "Format of the links document (answered with "
+                  "the media type asked for)", default=DATALINK_MIME,
+                  options=(DATALINK_MIME, VOTABLE_MIME, "text/xml"),
                   aliases={"votable": DATALINK_MIME}),
         ),
     )  # fmt: skip

@@ -12,6 +12,7 @@ from service.catalog.query import ExposureQuery
 from service.faults import NotFoundFault
 from service.identifiers import obs_id_of
 from service.settings import ServiceSettings
+from service.times import mjd, mjd_to_iso
 from service.vo import obscore
 from service.vo.parameters import Descriptor, Param, ParamTable
 from service.vo.values import Params
@@ -91,6 +92,7 @@ class Sia2Query:
     catalog: ExposureQuery
     maxrec: int
     response_format: str = VOTABLE_MIME
+    hints: tuple[str, ...] = ()  # for the answer's INFO: likely mistakes, not refusals
 
 
 def _any_overlap(wanted: list[tuple[float, float]], lo: float, hi: float) -> bool:
@@ -138,7 +140,24 @@ def parse(
     )
     (maxrec,) = v["MAXREC"]
     (response_format,) = v["RESPONSEFORMAT"]
-    return Sia2Query(query, min(maxrec, max_maxrec), response_format)
+    hints = tuple(year_hint(value) for value in _years(v["TIME"]))
+    return Sia2Query(query, min(maxrec, max_maxrec), response_format, hints)
+
+
+def _years(intervals: list[tuple[float, float]]) -> list[float]:
+    """TIME values that look like years (a whole number from 1800 to 2100)."""
+    values = {v for interval in intervals for v in interval}
+    return sorted(v for v in values if float(v).is_integer() and 1800 <= v <= 2100)
+
+
+def year_hint(value: float) -> str:
+    """What a TIME that looks like a year means, and how to ask for the year."""
+    year = int(value)
+    first, last = mjd(str(year)), mjd(str(year + 1))
+    return (
+        f"TIME is MJD: {year} is MJD {year} ({mjd_to_iso(value)[:10]}); for the year {year} "
+        f"ask TIME={first:g} {last:g}"
+    )
 
 
 def _obs_id(identifier: str, service: ServiceSettings) -> str:

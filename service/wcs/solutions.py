@@ -287,6 +287,12 @@ def solution_cards(text: str, solnum: int) -> tuple[str, str]:
     return key, "\n".join(card.image for card in _own_cards(header, key).cards)
 
 
+def cards_of(solution: Solution) -> str:
+    """A parsed solution's own cards, as :func:`solution_cards` writes them (no second
+    parse of its header file)."""
+    return "\n".join(card.image for card in solution.header.cards)
+
+
 def solution_from_cards(cards: str, solnum: int, key: str = "") -> Solution:
     """The solution that :func:`solution_cards` wrote (numbered ``solnum``, file key
     ``key``).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 
+from service.cutout.service import Observer
 from service.jobs.dask import DaskExecutor
 from service.settings import Settings
 from service.vo.values import Params
@@ -16,14 +17,22 @@ from service.wiring import Services
 _EXTENSION = "platecut"
 
 
-def init_app(app: Flask, settings: Settings) -> None:
-    """Attach the services to the app (jobs go to the Dask cluster of the settings)."""
-    app.extensions[_EXTENSION] = Services(settings, executor=DaskExecutor(settings))
+def init_app(app: Flask, settings: Settings, observer: Observer | None = None) -> None:
+    """Attach the services to the app (jobs go to the Dask cluster of the settings;
+    ``observer`` hears of every cutout made in the web process)."""
+    app.extensions[_EXTENSION] = Services(
+        settings, executor=DaskExecutor(settings), observer=observer
+    )
 
 
 def services() -> Services:
     """The current app's services."""
-    return current_app.extensions[_EXTENSION]
+    return services_of(current_app)
+
+
+def services_of(app: Flask) -> Services:
+    """An app's services (outside a request)."""
+    return app.extensions[_EXTENSION]
 
 
 def base_url() -> str:

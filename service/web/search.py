@@ -80,13 +80,20 @@ class Row:
 
 
 def rows(
-    records: list[ExposureRecord], ra: float, dec: float, radius_deg: float, base: str
+    records: list[ExposureRecord],
+    ra: float,
+    dec: float,
+    radius_deg: float,
+    base: str,
+    scale_arcsec: float,
 ) -> list[Row]:
-    """Rows with their links: cutouts of the search circle, thumbnails of it."""
+    """Rows with their links: cutouts of the search circle (at ``scale_arcsec``),
+    thumbnails of it."""
     centre = unit(ra, dec)
     out = []
     for r in records:
-        cut = {"ID": r.publisher_did, "CIRCLE": f"{ra!r} {dec!r} {radius_deg!r}"}
+        cut = {"ID": r.publisher_did, "CIRCLE": f"{ra!r} {dec!r} {radius_deg!r}",
+               "SCALE": repr(scale_arcsec)}  # fmt: skip
         thumb = {
             **cut,
             "WIDTH": THUMB,
@@ -142,7 +149,10 @@ def snippets(base: str, ra: float, dec: float, radius_deg: float) -> dict[str, s
             f'service = pyvo.dal.SIA2Service("{base}/sia/v2")\n'
             f"results = service.search(pos=({ra:.6f}, {dec:.6f}, {radius_deg:.6f}))\n"
             "for row in results:\n"
-            f"    cutout = row.processed(circle=({ra:.6f}, {dec:.6f}, {radius_deg:.6f}))"
+            f"    cutout = row.processed(circle=({ra:.6f}, {dec:.6f}, {radius_deg:.6f}))\n"
+            '    with open(f"{row[\'obs_id\']}.fits", "wb") as out:\n'
+            "        out.write(cutout.read())\n"
+            'print(len(results), "cutouts saved")'
         ),
         "sia2": f"{base}/sia/v2/query?{query}",
         "sia1": f"{base}/sia/v1/query?{sia1}",

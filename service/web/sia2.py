@@ -30,7 +30,7 @@ def query() -> Response:
         obscore.FIELDS,
         (obscore.row(r, base) for r in found.rows),
         overflow=found.overflow,
-        infos=[("standardID", sia2.SIA2_QUERY)],
+        infos=[("standardID", sia2.SIA2_QUERY), *(("HINT", h) for h in parsed.hints)],
         descriptors=descriptors,
         mimetype=parsed.response_format,
     )

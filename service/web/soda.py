@@ -16,8 +16,10 @@ def sync() -> Response:
     svc = services()
     parsed = soda.parse(request_params(), svc.settings)
     rendered = svc.cutouts.cutout(parsed.obs_id, parsed.spec)
-    if rendered is None:
-        return Response(status=204)
+    if rendered is None:  # no body, so no body type
+        empty = Response(status=204)
+        empty.headers.remove("Content-Type")
+        return empty
     return file_response(rendered.body, rendered.mime, rendered.filename)
 
 

@@ -6,14 +6,13 @@ import datetime
 
 from flask import Blueprint, Response, render_template
 
-from service.faults import NotFoundFault
+from service.readiness import problems
 from service.vo.capabilities import VOSI_PREFIXES, capabilities
 from service.web.context import base_url, services
 
 blueprint = Blueprint("vosi", __name__)
 XML = "application/xml"
 _STARTED = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-PROBE_KEY = "plates/.availability-probe"
 
 
 def _capabilities(prefix: str) -> Response:
@@ -22,31 +21,10 @@ def _capabilities(prefix: str) -> Response:
     return Response(body, mimetype=XML)
 
 
-def _check(name: str, probe) -> str | None:  # noqa: ANN001
-    """None if ``probe()`` reached the dependency, else what went wrong."""
-    try:
-        probe()
-    except NotFoundFault:
-        return None  # reachable; the probe key need not exist
-    except Exception as exc:  # noqa: BLE001 - any failure means unavailable
-        return f"{name}: {type(exc).__name__}: {str(exc)[:200]}"
-    return None
-
-
 def _availability() -> Response:
-    svc = services()
-    problems = [
-        p
-        for p in (
-            _check("catalog", lambda: svc.catalog.exposure("availability-probe")),
-            _check("object store", lambda: svc.store.stat(PROBE_KEY)),
-        )
-        if p
-    ]
-    notes = problems or ["catalog and object store answer"]
-    body = render_template(
-        "availability.xml", available=not problems, up_since=_STARTED, notes=notes
-    )
+    found = problems(services())
+    notes = found or ["catalog and object store answer"]
+    body = render_template("availability.xml", available=not found, up_since=_STARTED, notes=notes)
     return Response(body, mimetype=XML)
 
 

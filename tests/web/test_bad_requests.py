@@ -149,10 +149,11 @@ CASES = [
     ),
     (
         "/soda/sync",
-        {"ID": DID, "CIRCLE": "0.2 12 10"},
+        {"ID": DID, "CIRCLE": "0.2 12 10", "SCALE": "0.01"},
         400,
         TEXT,
-        "UsageError: cutout of 50000 x 50000 px exceeds the limit",
+        "UsageError: cutout of 171582 x 159067 px (the region trimmed to the plate) exceeds "
+        "the limit",
     ),
     (
         "/soda/sync",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -68,7 +70,19 @@ def test_search_thumbnails_sort_and_download(browser, live, tmp_path):
         "return [...document.querySelectorAll('img.thumb')].every(i => i.complete && i.naturalWidth === 128)"
     ))  # fmt: skip
     assert browser.find_elements(By.CSS_SELECTOR, "#sketch polygon")
-    assert "SIA2Service" in browser.find_element(By.ID, "pyvo").text
+    # the page's pyvo script, copied as a user would, saves every row's cutout
+    script = browser.find_element(By.ID, "pyvo").text
+    saved = tmp_path / "pyvo"
+    saved.mkdir()
+    ran = subprocess.run(
+        [sys.executable, "-c", script], cwd=saved, capture_output=True, text=True, timeout=300
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.strip() == f"{len(rows)} cutouts saved"
+    assert len(list(saved.glob("*.fits"))) == len(rows)
+    for path in saved.glob("*.fits"):
+        with fits.open(path) as hdus:
+            assert hdus[0].header["CTYPE1"] == "RA---TAN" and hdus[0].data.size
 
     header = browser.find_elements(By.CSS_SELECTOR, "#results th")[6]  # distance from plate centre
     header.click()
@@ -173,3 +187,52 @@ def test_stack_these_progress_blink_and_downloads(browser, served, tmp_path):
         assert requests.get(url, timeout=120).status_code == 200, name
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / "web-stack.png"))
+
+
+def test_the_landing_page_shows_where_the_plates_are(browser, live):
+    """The sky map has the archive's coverage and a dot per plate; a dot, and a plate's
+    centre in the table, lead to a search that finds exposures."""
+    browser.get(f"{live}/")
+    cells = browser.find_elements(By.CSS_SELECTOR, "#skymap polygon")
+    dots = browser.find_elements(By.CSS_SELECTOR, "#skymap a.place")
+    plates = browser.find_elements(By.CSS_SELECTOR, "#plates tr.plate")
+    assert cells and len(dots) == len(plates) == 12
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "landing-skymap.png"))
+    hrefs = [
+        browser.execute_script("return arguments[0].href.baseVal", dots[0]),  # an SVG link
+        browser.find_element(By.CSS_SELECTOR, "#plates a.plate-search").get_attribute("href"),
+    ]
+    for href in hrefs:
+        browser.get(href if href.startswith("http") else f"{live}{href}")
+        WebDriverWait(browser, 120).until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, "tr.hit"))
+        )
+        assert browser.find_elements(By.ID, "stack-start")
+
+
+def test_an_empty_search_says_where_the_plates_are_and_offers_no_stack(browser, live):
+    browser.get(f"{live}/?pos=200 -60&radius=5")
+    assert "No exposure of this archive covers" in browser.find_element(By.ID, "nothing").text
+    assert not browser.find_elements(By.ID, "stack-start")
+    assert browser.find_elements(By.CSS_SELECTOR, "#skymap a.place")
+
+
+def test_every_link_of_a_large_search_answers(live):
+    """A 5 degree search: every thumbnail, cutout, mosaic, header and map link of the
+    page answers 200 (the cutout links at a scale the output limit allows)."""
+    import re
+    from html import unescape
+
+    import requests
+
+    page = requests.get(f"{live}/", params={"pos": "0.2 12", "radius": 300}, timeout=120)
+    assert page.status_code == 200 and 'class="hit"' in page.text
+    links = {unescape(u) for u in re.findall(r'(?:href|src)="([^"#]+)"', page.text)}
+    links = {u for u in links if u.startswith(("/", live))}  # every link of the site
+    assert any("/soda/sync" in u and "RESPONSEFORMAT" not in u for u in links)
+    for url in sorted(links):
+        full = url if url.startswith("http") else f"{live}{url}"
+        reply = requests.get(full, timeout=300, stream=True)
+        assert reply.status_code == 200, (url, reply.text[:200] if reply.status_code != 200 else "")
+        reply.close()

@@ -34,7 +34,7 @@ def test_pos_polygon_and_range_set_the_grid(client):
 def test_no_overlap_is_204_with_no_body(client):
     response = client.get("/soda/sync", query_string={"ID": DID, "CIRCLE": "180 -60 0.1"})
     assert response.status_code == 204
-    assert response.data == b""
+    assert response.data == b"" and "Content-Type" not in response.headers  # no body type
 
 
 def test_bare_obs_id_and_native_mode(client):
@@ -72,3 +72,13 @@ def test_datalink_preview_link_gives_a_small_png(client):
     response = client.get(url)
     assert response.mimetype == "image/png"
     assert Image.open(io.BytesIO(response.data)).size == (256, 256)
+
+
+def test_a_region_larger_than_the_limit_is_trimmed_before_the_limit_applies(client):
+    """A 10 degree circle would be 50,000 px a side at the default scale: trimmed to the
+    plate it is a few thousand, and answered (SODA 1.0, 3.3)."""
+    r = client.get("/soda/sync", query_string={"ID": DID, "CIRCLE": "0.2 12 10"})
+    assert r.status_code == 200, r.data[:300]
+    with fits.open(io.BytesIO(r.data)) as hdus:
+        ny, nx = hdus[0].data.shape
+    assert 500 < nx < 4000 and 500 < ny < 4000

@@ -77,23 +77,47 @@ def test_3_datalink_processes_up_to_its_limit_and_flags_the_overflow(live, vo_se
     assert status_infos(reply.content) == ["OK", "OVERFLOW"]
 
 
-def test_4_ivoid_authority_and_resource_key_are_case_insensitive(live):
-    """IVOA Identifiers 2.0, 2.1: the authority and resource key parts "are compared
-    case-insensitively"; the local part after ``?`` is not."""
-    upper = "IVO://PLATECUT.EXAMPLE.ORG/PLATECUT?a03393m0s1"
-    links = requests.get(f"{live}/datalink/links", params={"ID": upper}, timeout=30)
-    table = parse_single_table(io.BytesIO(links.content))
-    assert "#this" in set(table.array["semantics"]) and not any(table.array["error_message"])
-    cut = requests.get(
-        f"{live}/soda/sync", params={"ID": upper, "CIRCLE": "0.2 12 0.01"}, timeout=30
-    )
-    assert cut.status_code == 200
-    other = requests.get(
-        f"{live}/soda/sync",
-        params={"ID": "ivo://platecut.example.org/platecut?A03393M0S1"},
-        timeout=30,
-    )
+def test_4_ivoids_are_compared_case_insensitively_everywhere(live):
+    """SIA 2.0, 2.6 (ID): "IVOIDs MUST be compared case-insensitively" (IVOA Identifiers
+    2.0): an identifier in upper case finds the same rows in SIA 2.0, the same cutout in
+    SODA and the same links in DataLink as in lower case."""
+    lower, upper = DID, DID.upper()
+    assert upper != lower
+
+    def sia(identifier: str) -> list[str]:
+        reply = requests.get(f"{live}/sia/v2/query", params={"ID": identifier}, timeout=30)
+        return [str(o) for o in parse_single_table(io.BytesIO(reply.content)).array["obs_id"]]
+
+    assert sia(upper) == sia(lower) == ["a03393m0s1"]
+    cuts = [
+        requests.get(f"{live}/soda/sync", params={"ID": i, "CIRCLE": "0.2 12 0.01"}, timeout=30)
+        for i in (lower, upper, "A03393M0S1")
+    ]
+    assert [c.status_code for c in cuts] == [200, 200, 200]
+    assert cuts[0].content == cuts[1].content == cuts[2].content
+    links = [
+        parse_single_table(
+            io.BytesIO(requests.get(f"{live}/datalink/links", params={"ID": i}, timeout=30).content)
+        ).array
+        for i in (lower, upper)
+    ]
+    assert not any(links[1]["error_message"])
+    assert list(links[0]["access_url"]) == list(links[1]["access_url"])
+    other = requests.get(f"{live}/soda/sync", params={"ID": "ivo://other.org/x?a03393m0s1"},
+                         timeout=30)  # fmt: skip
     assert other.status_code == 404
+
+
+def test_4b_datalink_answers_text_xml_when_asked(live):
+    """DALI 1.1, 3.4.1: the response "must set that media type in the Content-Type
+    header"; DataLink 1.1, 3.3 names text/xml among a links document's types."""
+    reply = requests.get(
+        f"{live}/datalink/links", params={"ID": DID, "RESPONSEFORMAT": "text/xml"}, timeout=30
+    )
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"].split(";")[0] == "text/xml"
+    table = parse_single_table(io.BytesIO(reply.content))
+    assert "#this" in set(table.array["semantics"])
 
 
 def test_5_sia2_single_values_are_intervals_of_zero_width(live, client):
@@ -220,3 +244,23 @@ def test_11_long_request_lines_get_the_protocols_answer(served):
     assert too_long.status_code == 414 and "ERROR" in status_infos(too_long.content)
     soda = requests.get(f"{served}/soda/sync", params={"ID": "y" * 1_100_000}, timeout=60)
     assert soda.status_code == 414 and soda.text.startswith("UsageError: ")
+
+
+def test_12_a_time_that_looks_like_a_year_gets_a_hint(live):
+    """TIME is MJD (SIA 2.0, 2.2.2): TIME=1926 is accepted (MJD 1926, in 1864) and finds
+    nothing in this archive, and the answer's INFO says how to ask for the year."""
+    reply = requests.get(
+        f"{live}/sia/v2/query", params={"POS": "CIRCLE 0.2 12 1", "TIME": "1926"}, timeout=30
+    )
+    assert reply.status_code == 200
+    root = etree.fromstring(reply.content)
+    hints = [i.get("value") for i in root.iterfind(".//v:INFO[@name='HINT']", NS)]
+    assert hints == ["TIME is MJD: 1926 is MJD 1926 (1864-02-25); for the year 1926 ask "
+                     "TIME=24516 24881"]  # fmt: skip
+    asked = requests.get(
+        f"{live}/sia/v2/query", params={"POS": "CIRCLE 0.2 12 1", "TIME": "24516 24881"},
+        timeout=30,
+    )  # fmt: skip
+    assert b"a03393" in asked.content  # the demo's plate of 1926
+    plain = requests.get(f"{live}/sia/v2/query", params={"TIME": "24516 24881"}, timeout=30)
+    assert b'name="HINT"' not in plain.content

@@ -31,6 +31,28 @@ def test_unavailable_when_the_catalog_is_unreachable(vo_settings, tmp_path):
     assert doc.find(f"{AVL}note").text.startswith("catalog:")
 
 
+def test_a_missing_archive_and_an_empty_catalog_are_said_at_start_and_in_availability(
+    tmp_path, caplog
+):
+    settings = load_settings(
+        env={},
+        overrides={
+            "archive": {"root": str(tmp_path / "no-archive")},
+            "catalog": {"sqlite_path": str(tmp_path / "empty.sqlite")},
+        },
+    )
+    with caplog.at_level("WARNING", logger="service"):
+        app = create_app(settings)
+    said = [r.getMessage() for r in caplog.records if r.name == "service"]
+    assert any("not ready: archive: no directory" in m for m in said), said
+    assert any("not ready: catalog: empty" in m for m in said), said
+    doc = etree.fromstring(app.test_client().get("/availability").data)
+    assert doc.find(f"{AVL}available").text == "false"
+    notes = [n.text for n in doc.iter(f"{AVL}note")]
+    assert notes[0].startswith("archive: no directory") and "platecut ingest" in notes[1]
+    app.extensions["platecut"].close()
+
+
 def test_capabilities_list_the_standards(client):
     text = client.get("/capabilities").get_data(as_text=True)
     for standard in (
