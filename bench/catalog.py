@@ -46,11 +46,11 @@ def plates(n: int, seed: int = 0):
             ra, dec = float(rng.uniform(0, 360)), math.degrees(math.asin(rng.uniform(-1, 1)))
         size = float(np.exp(rng.uniform(0, math.log(40))))
         series = "abcdefgh"[i % 8]
-        plate_id = f"{series}{i:06d}"[:1] + f"{i % 100000:05d}" + f"x{i // 100000}"
+        plate_id = f"{series}{i // 8:05d}"  # DASCH's form: a series and a 5-digit number
         plate = PlateRecord(
             plate_id,
             series,
-            i,
+            i // 8,
             f"telescope {series}",
             series.upper(),
             "s",

@@ -284,7 +284,83 @@ def w1(args: argparse.Namespace, origin: RangeFileServer, work: Path) -> None:
     agreement = max(v for k, v in rows.items() if k.startswith("agreement"))
     print(f"| largest pixel difference from the peer / range | {agreement:.1e} | |\n")
     decode_scaling(root, origin, catalog, obs_id, grids["interior"], args.repeat)
+    if args.layout == "platecut":
+        fresh_process(root, origin, work, obs_id, grids, args.repeat)
     catalog.close()
+
+
+FRESH = """
+import json, sys, time
+begun = float(sys.argv[1])
+job = json.loads(sys.argv[2])
+from service.app import create_app
+imported = time.time()
+app = create_app()
+built = time.time()
+client = app.test_client()
+out = {"import": imported - begun, "app": built - imported}
+for name in ("first", "second", "repeat"):
+    start = time.time()
+    answer = client.get("/soda/sync", query_string=job[name])
+    assert answer.status_code == 200, answer.data[:500]
+    out[name] = time.time() - start
+    tag = answer.headers["ETag"]
+out["from_exec"] = out["import"] + out["app"] + out["first"]
+start = time.perf_counter()
+held = client.get("/soda/sync", query_string=job["repeat"], headers={"If-None-Match": tag})
+out["not_modified"] = time.perf_counter() - start
+assert held.status_code == 304
+out["modules"] = sorted(m for m in ("boto3", "dask", "distributed", "matplotlib",
+                                    "scipy.interpolate", "astropy.coordinates") if m in sys.modules)
+print(json.dumps(out))
+"""
+
+
+def fresh_process(root, origin, work, obs_id, grids, repeat) -> None:  # noqa: ANN001
+    """A process that has just started (the Lambda cold start, a new gunicorn worker):
+    from exec to its first cold cutout answered through the app (S3 store to the same
+    origin, its own empty replica), against the same process's next cold cutout (other
+    rows of the plate) and a repeat: what starting costs beyond the bytes."""
+
+    def query(grid: TargetGrid) -> dict:
+        radius = grid.nx * grid.scale_arcsec / 7200
+        return {"ID": obs_id, "CIRCLE": f"{grid.ra} {grid.dec} {radius}", "WIDTH": grid.nx,
+                "SCALE": grid.scale_arcsec}  # fmt: skip
+
+    job = {"first": query(grids["interior"]), "second": query(grids["edge"])}
+    job["repeat"] = job["first"]
+    runs = []
+    for i in range(repeat):
+        env = {
+            **os.environ,
+            "PLATECUT_CONFIG": "",
+            "PLATECUT_ARCHIVE_ROOT": f"s3://{BUCKET}/{root.name}",
+            "PLATECUT_STORAGE_S3_ENDPOINT_URL": origin.url,
+            "PLATECUT_CATALOG_SQLITE_PATH": str(work / "w1.sqlite"),
+            "PLATECUT_CACHE_DIR": str(work / f"fresh-cache-{i}"),
+            "PLATECUT_STACKS_SCHEDULER": "tcp://127.0.0.1:9",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", FRESH, str(time.time()), json.dumps(job)],
+            capture_output=True, text=True, env=env, cwd=Path(__file__).parent.parent,
+        )  # fmt: skip
+        if done.returncode:
+            raise RuntimeError(done.stderr[-3000:])
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(f"### A fresh process: exec to its first cold cutout, medians of {repeat}\n")
+    print("| step | time |")
+    print("|---|---|")
+    for key, label in (("import", "exec + import service.app"), ("app", "create_app()"),
+                       ("first", "first cutout (cold, fresh process)"),
+                       ("from_exec", "exec to first cutout answered"),
+                       ("second", "next cold cutout, same process (other rows)"),
+                       ("repeat", "repeat, warm"),
+                       ("not_modified", "repeat with If-None-Match: 304")):  # fmt: skip
+        value = median([r[key] for r in runs])
+        print(f"| {label} | {value * 1000:.1f} ms |")
+    first, second = median([r["first"] for r in runs]), median([r["second"] for r in runs])
+    print(f"\nfirst / next cold cutout: {first / second:.2f}; modules loaded by then: "
+          f"{', '.join(runs[0]['modules']) or 'none of boto3, dask, matplotlib'}\n")  # fmt: skip
 
 
 def decode_scaling(root, origin, catalog, obs_id, grid, repeat) -> None:  # noqa: ANN001

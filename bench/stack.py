@@ -11,13 +11,25 @@ SIA query to the last cutout. Time to first frame: the first SODA answer, or the
 reporting its first frame done. Throughput: cold stacks against the Dask workers of
 the local cluster.
 
+At DASCH's width (``--size 20000 --height 3000 --stamp-px 100``: strips of plates as
+wide as DASCH's, fpack's row tiles, a few thousand rows high to keep the archive on
+disk) it also measures, in this process on the same files: each frame's floor (the
+decode of the rows it needs and the resampling of its grid, one thread, warm) and
+the row-tile minimum of its bytes, against the stack's bytes per frame and its warm
+CPU time per frame (wall time x cores / frames). ``--cluster external`` runs the
+stacks on a Dask cluster started separately (``dask scheduler`` and ``dask worker``
+processes, a fresh one for each cold run), and the scaling model is fitted from the
+1- and 2-worker runs: time = frames x per-frame cost / workers + fixed cost.
+
 Prints Markdown; medians of ``--repeat`` runs. Run: ``make bench`` or
-``.venv/bin/python -m bench.stack [--plates 400] [--repeat 3]``.
+``.venv/bin/python -m bench.stack [--plates 400] [--repeat 3]``; at DASCH's width:
+``.venv/bin/python -m bench.stack --plates 150 --size 20000 --height 3000 --stamp-px 100``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import os
 import tempfile
@@ -27,12 +39,28 @@ from pathlib import Path
 import requests
 from astropy.io.votable import parse_single_table
 
-from bench.cutout import BENCH_DIR, BUCKET, archive, catalog_for, exit_on_sigterm, median
-from tests.servers import Gunicorn, RangeFileServer
+from bench.cutout import BENCH_DIR, BUCKET, POLICY, archive, catalog_for, exit_on_sigterm, median
+from service.catalog.sqlite import SqliteCatalog
+from tests.servers import DaskCluster, Gunicorn, RangeFileServer
 
 FIELD = (150.0, 30.0)
-RADIUS = 0.05  # deg: a 250 x 250 px grid at 1.44"/px
-POS = f"CIRCLE {FIELD[0]} {FIELD[1]} {RADIUS}"
+LOCAL_THREADS = 4  # stacks.local_threads: frames each worker cuts at once
+SCALE = 1.44  # arcsec/px of the common grid
+
+
+@dataclasses.dataclass(frozen=True)
+class Grid:
+    """The stack's grid: ``side`` px at SCALE around FIELD."""
+
+    side: int
+
+    @property
+    def radius(self) -> float:
+        return self.side * SCALE / 7200.0
+
+    @property
+    def pos(self) -> str:
+        return f"CIRCLE {FIELD[0]} {FIELD[1]} {self.radius}"
 
 
 def kept_catalog(root: Path, origin: RangeFileServer, path: Path) -> Path:
@@ -46,10 +74,16 @@ def kept_catalog(root: Path, origin: RangeFileServer, path: Path) -> Path:
 
 
 class Server:
-    """Gunicorn (2 web workers) with its local Dask cluster, on an empty cache."""
+    """Gunicorn (2 web workers) with its local Dask cluster, or a Dask cluster started
+    separately (``external``: a scheduler and ``workers`` worker processes), on an empty
+    cache."""
 
-    def __init__(self, root: Path, origin: RangeFileServer, catalog: Path, workers: int) -> None:
+    def __init__(
+        self, root: Path, origin: RangeFileServer, catalog: Path, workers: int,
+        external: bool = False,
+    ) -> None:  # fmt: skip
         self.scratch = tempfile.TemporaryDirectory(prefix="platecut-bench-")
+        self.cluster = DaskCluster(workers, LOCAL_THREADS) if external else None
         env = {
             "PLATECUT_CONFIG": "",
             "PLATECUT_ARCHIVE_ROOT": f"s3://{BUCKET}/{root.name}",
@@ -58,7 +92,7 @@ class Server:
             "PLATECUT_CACHE_DIR": f"{self.scratch.name}/cache",
             "PLATECUT_STACKS_RESULTS_DIR": f"{self.scratch.name}/results",
             "PLATECUT_STACKS_LOCAL_WORKERS": str(workers),
-            "PLATECUT_STACKS_SCHEDULER": "",
+            "PLATECUT_STACKS_SCHEDULER": self.cluster.address if self.cluster else "",
             "PLATECUT_VO_MAX_MAXREC": "100000",
             "PLATECUT_SERVER_TIMEOUT": "600",
         }
@@ -67,10 +101,12 @@ class Server:
 
     def close(self) -> None:
         self.gunicorn.stop()
+        if self.cluster is not None:
+            self.cluster.stop()
         self.scratch.cleanup()
 
 
-def sequential(url: str, session: requests.Session) -> dict:
+def sequential(url: str, session: requests.Session, grid: Grid) -> dict:
     """SIA 2.0, then one /soda/sync per exposure on the stack's grid, in date order."""
     start = time.perf_counter()
     query = {"POS": f"CIRCLE {FIELD[0]} {FIELD[1]} 1e-7", "MAXREC": 100000}
@@ -78,11 +114,10 @@ def sequential(url: str, session: requests.Session) -> dict:
         io.BytesIO(session.get(f"{url}/sia/v2/query", params=query, timeout=600).content)
     ).to_table()
     table.sort(["t_min", "obs_id"])
-    side = round(2 * RADIUS * 3600 / 1.44)
     first = None
     nbytes = 0
     for did in table["obs_publisher_did"]:
-        params = {"ID": str(did), "POS": POS, "WIDTH": side, "HEIGHT": side}
+        params = {"ID": str(did), "POS": grid.pos, "WIDTH": grid.side, "HEIGHT": grid.side}
         r = session.get(f"{url}/soda/sync", params=params, timeout=600)
         assert r.status_code in (200, 204), r.text[:300]
         nbytes += len(r.content)
@@ -91,10 +126,11 @@ def sequential(url: str, session: requests.Session) -> dict:
             "bytes": nbytes}  # fmt: skip
 
 
-def stack(url: str, session: requests.Session) -> dict:
+def stack(url: str, session: requests.Session, grid: Grid) -> dict:
     """One SODA async stack, polled every 100 ms, then its stack.fits."""
     start = time.perf_counter()
-    r = session.post(f"{url}/soda/async", data={"POS": POS, "PHASE": "RUN"}, timeout=600)
+    data = {"POS": grid.pos, "WIDTH": grid.side, "HEIGHT": grid.side, "PHASE": "RUN"}
+    r = session.post(f"{url}/soda/async", data=data, timeout=600)
     assert r.status_code == 200, r.text[:300]
     job = r.url
     first = None
@@ -114,49 +150,106 @@ def stack(url: str, session: requests.Session) -> dict:
     return {"total": elapsed, "first": first, "frames": total, "bytes": len(body)}
 
 
+def floors(root: Path, origin: RangeFileServer, catalog_path: Path, grid: Grid) -> dict:
+    """Per frame, in this process (the origin without its latency): the row-tile
+    minimum of its bytes, its floor (decode of its rows + resampling of its grid, one
+    thread, warm) and the whole warm cutout, as the engine times them."""
+    from service.catalog.query import ExposureQuery
+    from service.cutout.engine import CutoutEngine, CutoutLimits, CutoutRequest
+    from service.cutout.grid import TargetGrid
+    from service.rangeread.reader import MosaicReader, ReadOptions
+    from service.rangeread.replica import Replica
+    from service.sky import Circle
+    from service.storage.s3 import S3Store
+    from tests.fitsfiles import independent_minimum
+
+    catalog = SqliteCatalog(catalog_path)
+    rows = catalog.search(ExposureQuery(regions=(Circle(*FIELD, 1e-7),), maxrec=100000)).rows
+    target = TargetGrid(FIELD[0], FIELD[1], grid.side, grid.side, SCALE)
+    out: dict[str, list[float]] = {"minimum": [], "floor": [], "warm": []}
+    with tempfile.TemporaryDirectory() as cache:
+        store = S3Store(BUCKET, root.name, POLICY, endpoint_url=origin.url)
+        reader = MosaicReader(store, Replica(Path(cache), 1 << 36), ReadOptions(decode_threads=1))
+        engine = CutoutEngine(reader, CutoutLimits(10**8, 10**9))
+        for row in rows:
+            source = catalog.source(row.obs_id)
+            result = engine.make(source, CutoutRequest(target))  # fills the replica
+            if not hasattr(result, "box"):
+                continue
+            out["minimum"].append(independent_minimum(root / row.object_key, result.box, False))
+            start = time.perf_counter()
+            warm = engine.make(source, CutoutRequest(target))
+            out["warm"].append(time.perf_counter() - start)
+            out["floor"].append(warm.timings["decompress"] + warm.timings["interpolation"])
+        engine.close()
+    catalog.close()
+    return out
+
+
 def main() -> None:
     """Print the benchmark's tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plates", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--size", type=int, help="plate width (px); default: the demo's")
+    parser.add_argument("--height", type=int, help="with --size: plate height (px)")
+    parser.add_argument("--stamp-px", type=int, default=250, help='grid side at 1.44"/px')
+    parser.add_argument("--cluster", choices=("local", "external"), default="local")
     args = parser.parse_args()
     exit_on_sigterm()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")  # the origin ignores signatures
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    grid = Grid(args.stamp_px)
+    external = args.cluster == "external"
     start = time.perf_counter()
-    root = archive(f"archive-{args.plates}-field", plates=args.plates, seed=11, fields=(FIELD,))
+    if args.size:
+        name = f"archive-{args.plates}-{args.size}x{args.height or args.size}-field"
+        root = archive(name, plates=args.plates, seed=11, fields=(FIELD,), size=args.size,
+                       height=args.height, series=["a"], compression=("RICE_1", None))  # fmt: skip
+    else:
+        name = f"archive-{args.plates}-field"
+        root = archive(name, plates=args.plates, seed=11, fields=(FIELD,))
     made = time.perf_counter() - start
     origin = RangeFileServer(BENCH_DIR, latency_s=args.latency_ms / 1000, bucket=BUCKET)
     cores = os.cpu_count() or 1
     runs: dict[str, list[dict]] = {}
     try:
-        catalog = kept_catalog(root, origin, BENCH_DIR / f"stack-{args.plates}.sqlite")
+        catalog = kept_catalog(root, origin, BENCH_DIR / f"stack-{name}.sqlite")
         for _ in range(args.repeat):
             for label, how in (("sequential SODA loop", sequential), ("stack", stack)):
-                server = Server(root, origin, catalog, cores)
+                server = Server(root, origin, catalog, cores, external and how is stack)
                 try:
                     with requests.Session() as session:
-                        runs.setdefault(f"{label}, cold", []).append(how(server.url, session))
-                        runs.setdefault(f"{label}, warm", []).append(how(server.url, session))
+                        since = len(origin.log)
+                        cold = how(server.url, session, grid)
+                        cold["fetched"] = sum(e[5] for e in origin.log[since:])
+                        runs.setdefault(f"{label}, cold", []).append(cold)
+                        runs.setdefault(f"{label}, warm", []).append(how(server.url, session, grid))
                 finally:
                     server.close()
             for workers in sorted({1, 2, cores}):
-                server = Server(root, origin, catalog, workers)
+                server = Server(root, origin, catalog, workers, external)
                 try:
                     with requests.Session() as session:
-                        runs.setdefault(f"workers {workers}", []).append(stack(server.url, session))
+                        runs.setdefault(f"workers {workers}", []).append(
+                            stack(server.url, session, grid)
+                        )
                 finally:
                     server.close()
+        origin.latency_s = 0.0
+        floor = floors(root, origin, catalog, grid)
     finally:
         origin.stop()
     frames = runs["stack, cold"][0]["frames"]
-    print(f"### Stacks: {frames} exposures of ({FIELD[0]}, {FIELD[1]}) from {args.plates} plates, "
-          f"{2 * RADIUS * 60:.0f}' grid, origin latency {args.latency_ms:.0f} ms, {cores} cores, "
-          f"medians of {args.repeat}\n")  # fmt: skip
+    where = "a separately started Dask cluster" if external else "gunicorn's local Dask cluster"
+    print(f"### Stacks: {frames} exposures of ({FIELD[0]}, {FIELD[1]}) from {args.plates} "
+          f"plates ({name}), {grid.side} x {grid.side} px at {SCALE}\"/px, on {where}, "
+          f"origin latency {args.latency_ms:.0f} ms, {cores} cores, medians of "
+          f"{args.repeat}\n")  # fmt: skip
     print(f"(archive generated in {made:.0f} s, or found under var/bench)\n")
-    print("| run | total | first frame | per exposure | MB to the client |")
-    print("|---|---|---|---|---|")
+    print("| run | total | first frame | per exposure | MB to the client | MB fetched |")
+    print("|---|---|---|---|---|---|")
     totals = {}
     for label, values in runs.items():
         if label.startswith("workers"):
@@ -166,22 +259,44 @@ def main() -> None:
         first = median([v["first"] for v in values])
         per = total / max(1, values[0]["frames"]) * 1000
         mb = median([v["bytes"] for v in values]) / 1e6
-        print(f"| {label} | {total:.2f} s | {first:.2f} s | {per:.0f} ms | {mb:.1f} |")
+        fetched = median([v["fetched"] for v in values]) / 1e6 if "cold" in label else 0.0
+        print(f"| {label} | {total:.2f} s | {first:.2f} s | {per:.0f} ms | {mb:.1f} | "
+              f"{fetched:.1f} |")  # fmt: skip
     print("\n| Dask workers | cold stack | cutouts/s | speed-up |")
     print("|---|---|---|---|")
     base = None
+    scaling = {}
     for label, values in runs.items():
         if label.startswith("workers"):
             total = median([v["total"] for v in values])
+            scaling[int(label.split()[1])] = total
             rate = values[0]["frames"] / total
             base = base or rate
             print(f"| {label.split()[1]} | {total:.2f} s | {rate:.1f} | {rate / base:.2f}x |")
-    print("\n| ratio | value | target |")
-    print("|---|---|---|")
     cold = totals["stack, cold"] / totals["sequential SODA loop, cold"]
     warm = totals["stack, warm"] / totals["sequential SODA loop, warm"]
-    print(f"| stack cold / sequential loop cold | {cold:.2f} | <= 0.5 |")
-    print(f"| stack warm / sequential loop warm | {warm:.2f} | |\n")
+    n = len(floor["floor"])
+    minimum = sum(floor["minimum"]) / n
+    fetched = median([v["fetched"] for v in runs["stack, cold"]]) / frames
+    cpu_per_frame = totals["stack, warm"] * cores / frames
+    floor_per_frame = sum(floor["floor"]) / n
+    print(f"\nFloor, in this process ({n} frames, one thread, warm): decode + resampling "
+          f"{floor_per_frame * 1000:.1f} ms a frame (median {median(floor['floor']) * 1000:.1f}"
+          f" ms); the whole warm cutout {sum(floor['warm']) / n * 1000:.1f} ms; row-tile "
+          f"minimum {minimum / 1e6:.2f} MB a frame.\n")  # fmt: skip
+    if 1 in scaling and 2 in scaling:
+        per = 2 * (scaling[1] - scaling[2]) / frames
+        fixed = 2 * scaling[2] - scaling[1]
+        print(f"Scaling model from the 1- and 2-worker cold stacks: time = {frames} frames x "
+              f"{per * 1000:.0f} ms / workers + {fixed:.1f} s.\n")  # fmt: skip
+    print("| ratio | value | target |")
+    print("|---|---|---|")
+    print(f"| stack cold / sequential loop cold | {cold:.2f} | <= 0.35 |")
+    print(f"| stack warm / sequential loop warm | {warm:.2f} | <= 0.6 |")
+    print(f"| bytes fetched per frame (cold stack) / row-tile minimum | {fetched / minimum:.3f}"
+          f" | <= 1.05 |")  # fmt: skip
+    print(f"| warm stack CPU per frame (wall x {cores} / frames) / floor | "
+          f"{cpu_per_frame / floor_per_frame:.2f} | <= 1.5 |\n")  # fmt: skip
 
 
 if __name__ == "__main__":

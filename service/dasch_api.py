@@ -164,7 +164,9 @@ def csv_line(placed: Placed) -> str:
 
 
 def queryexps(catalog: Catalog, body: object) -> list[str]:
-    """DASCH's queryexps from the catalog: CSV lines, the header first.
+    """DASCH's queryexps from the catalog: CSV lines, the header first. Exposures of
+    plates whose identifiers are not a series and a number (possible in an archive of
+    our own layout) cannot be named in DASCH's API and are left out.
 
     Raises
     ------
@@ -178,6 +180,7 @@ def queryexps(catalog: Catalog, body: object) -> list[str]:
     if low is not None or high is not None:  # DASCH filters on the logged midpoint
         lo, hi = low if low is not None else -math.inf, high if high is not None else math.inf
         rows = [r for r in rows if lo <= (r.t_min + r.t_max) / 2.0 <= hi]
+    rows = [r for r in rows if r.plate_number is not None]  # DASCH's API cannot name others
     return [",".join(COLUMNS)] + [csv_line(p) for p in placements(rows, ra % 360.0, dec)]
 
 

@@ -81,6 +81,7 @@ class CacheSettings:
     stat_ttl_s: float
     memory_mosaics: int
     poison_holes: bool
+    http_max_age_s: int
 
     def path(self) -> Path:
         """The cache directory as an absolute path."""

@@ -390,3 +390,60 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
+
+
+class DaskCluster:
+    """A Dask cluster started as an operator starts one: ``dask scheduler`` and
+    ``workers`` separate ``dask worker`` processes (``threads`` each), on a free port of
+    127.0.0.1, with a scratch directory of their own."""
+
+    def __init__(self, workers: int = 2, threads: int = 2) -> None:
+        import json
+        import tempfile
+
+        bin_dir = Path(sys.executable).parent
+        self.scratch = Path(tempfile.mkdtemp(prefix="platecut-dask-test-"))
+        self.address = f"tcp://127.0.0.1:{free_port()}"
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        self.procs = [
+            subprocess.Popen(
+                [str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1",
+                 "--port", self.address.rsplit(":", 1)[1], "--no-dashboard",
+                 "--scheduler-file", str(self.scratch / "scheduler.json")],
+                **quiet,
+            )
+        ]  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not (self.scratch / "scheduler.json").exists():
+            if time.monotonic() > deadline or self.procs[0].poll() is not None:
+                self.stop()
+                raise RuntimeError("dask scheduler did not start")
+            time.sleep(0.2)
+        assert json.loads((self.scratch / "scheduler.json").read_text())["address"] == self.address
+        for i in range(workers):
+            self.procs.append(
+                subprocess.Popen(
+                    [str(bin_dir / "dask"), "worker", self.address, "--nthreads", str(threads),
+                     "--nworkers", "1", "--no-dashboard", "--name", f"worker-{i}",
+                     "--local-directory", str(self.scratch / f"worker-{i}")],
+                    **quiet,
+                )
+            )  # fmt: skip
+        from distributed import Client
+
+        with Client(self.address, timeout=60) as client:
+            client.wait_for_workers(workers, timeout=120)
+
+    def stop(self) -> None:
+        """Stop the workers, then the scheduler."""
+        import shutil
+
+        for proc in reversed(self.procs):
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        shutil.rmtree(self.scratch, ignore_errors=True)

@@ -89,3 +89,30 @@ def test_queryexps_rows_parse_as_daschlab_parses_them(dr7):
         )
     finally:
         catalog.close()
+
+
+def test_plates_dasch_cannot_name_are_left_out(tmp_path):
+    """An archive of our own layout may name a plate 'a00068x0': DASCH's columns hold a
+    series and a number, so queryexps lists the plates it can name and no other."""
+    import dataclasses
+
+    from service.catalog.records import ExposureRecord, PlateRecord
+
+    catalog = SqliteCatalog(tmp_path / "c.sqlite")
+    catalog.create()
+    square = ((9.0, -1.0), (11.0, -1.0), (11.0, 1.0), (9.0, 1.0))
+    for plate_id in ("a00068", "a00068x0"):
+        plate = PlateRecord(plate_id, "a", 68, "t", "A", "s", 0, 0, f"m/{plate_id}",
+                            f"h/{plate_id}", 3000, 3000, "e")  # fmt: skip
+        exposure = ExposureRecord(
+            f"{plate_id}m0s0", f"ivo://x/y?{plate_id}m0s0", plate_id, "a", "t", 0, 0, 0,
+            10.0, 0.0, square, 2.0, 2.4, 15000.0, 15000.04, 3600.0, "1900-01-01T00:00:00",
+            3000, 3000, plate.object_key, plate.header_key,
+        )  # fmt: skip
+        catalog.put_plate(plate, [dataclasses.replace(exposure)])
+    try:
+        assert len(catalog.search(ExposureQuery(regions=(Circle(10.0, 0.0, 1e-7),))).rows) == 2
+        lines = queryexps(catalog, {"ra_deg": 10.0, "dec_deg": 0.0})
+        assert [line.split(",")[:2] for line in lines[1:]] == [["a", "68"]]
+    finally:
+        catalog.close()

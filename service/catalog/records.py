@@ -99,9 +99,12 @@ class ExposureRecord:
         return self.calib_level >= 2
 
     @property
-    def plate_number(self) -> int:
-        """The plate's number (its identifier less the series)."""
-        return int(self.plate_id[len(self.series) :])
+    def plate_number(self) -> int | None:
+        """The plate's number (its identifier less the series); None for an identifier
+        that is not a series and a number, as an archive of our own layout may name
+        its plates."""
+        rest = self.plate_id[len(self.series) :]
+        return int(rest) if rest.isascii() and rest.isdigit() else None
 
     def footprint_vectors(self) -> np.ndarray:
         """Footprint vertices as unit vectors (k, 3)."""

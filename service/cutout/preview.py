@@ -11,7 +11,6 @@ import io
 import math
 
 import numpy as np
-from astropy.visualization import ZScaleInterval
 from astropy.wcs import WCS
 from PIL import Image, ImageDraw
 
@@ -67,7 +66,9 @@ def limits(data: np.ndarray, options: PreviewOptions) -> tuple[float, float]:
         return 0.0, 1.0
     if options.limits == "percentile":
         vmin, vmax = np.percentile(finite, [options.low, options.high])
-    else:
+    else:  # astropy.visualization loads matplotlib: only when an image is drawn
+        from astropy.visualization import ZScaleInterval
+
         vmin, vmax = ZScaleInterval().get_limits(finite)
     if not vmax > vmin:
         vmax = vmin + 1.0

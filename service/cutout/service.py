@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 import numpy as np
@@ -22,9 +22,16 @@ from astropy.wcs import WCS
 
 from service.catalog.base import Catalog
 from service.catalog.records import CutoutSource, ExposureRecord
-from service.cutout.engine import CutoutEngine, CutoutRequest, CutoutResult, NoOverlap
+from service.cutout.engine import (
+    CutoutEngine,
+    CutoutRequest,
+    CutoutResult,
+    NoOverlap,
+    version_of,
+)
 from service.cutout.grid import TargetGrid
 from service.cutout.preview import PreviewOptions, render
+from service.etags import strong_tag
 from service.faults import NotFoundFault
 from service.storage.base import FetchStats
 
@@ -82,11 +89,19 @@ class CutoutSpec:
 
 @dataclasses.dataclass(frozen=True)
 class Rendered:
-    """A cutout as the client gets it."""
+    """A cutout as the client gets it, and its strong ETag (unquoted; empty: none)."""
 
     body: bytes
     mime: str
     filename: str
+    tag: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class NotModified:
+    """The client already holds the answer: its ETag is still the answer's."""
+
+    tag: str
 
 
 class CutoutService:
@@ -177,8 +192,40 @@ class CutoutService:
             self.catalog.flag_replaced(source, result.replaced)
         return result
 
-    def cutout(self, obs_id: str, spec: CutoutSpec) -> Rendered | None:
-        """The cutout the client asked for, rendered; None when the region misses the plate.
+    @staticmethod
+    def tag(source: CutoutSource, request: CutoutRequest, spec: CutoutSpec, etag: str) -> str:
+        """The ETag of a cutout: its solution, the mosaic version ``etag``, the grid and
+        resampling, the format and display options (and the code, see service.etags)."""
+        p = source.pixels
+        return strong_tag(
+            "cutout", source.exposure.obs_id, p.wcs_cards, p.solution_key, p.rotation_delta,
+            etag, dataclasses.asdict(request), spec.response_format,
+            dataclasses.asdict(spec.preview),
+        )  # fmt: skip
+
+    def _current(self, source: CutoutSource) -> tuple[CutoutSource, str]:
+        """The source with the mosaic version in the store, and that version's ETag. A
+        version other than the catalog's is confirmed with the store (this process may
+        remember an older one), then flagged in the catalog as a read meeting it would
+        flag it, so that the cutout is read from it even out of a replica holding the
+        catalog's version."""
+        key, reader = source.exposure.object_key, self.engine.reader
+        recorded = version_of(source).info.etag
+        current = reader.current(key).etag
+        if current != recorded:
+            current = reader.current(key, refresh=True).etag
+        if current == recorded:
+            return source, current
+        log.warning("%s: the store holds version %s; flagged for re-ingest", key, current)
+        self.catalog.flag_replaced(source, current)
+        return self.resolve(source.exposure.obs_id), current
+
+    def cutout(
+        self, obs_id: str, spec: CutoutSpec, held: Container[str] = ()
+    ) -> Rendered | NotModified | None:
+        """The cutout the client asked for, rendered; None when the region misses the
+        plate; NotModified when its ETag is one of ``held`` (the client's
+        If-None-Match): then no pixel is read, only the mosaic's current version.
 
         Raises
         ------
@@ -186,14 +233,24 @@ class CutoutService:
         """
         source = self.resolve(obs_id)
         request = self.request_for(source.exposure, spec)
+        if held:
+            source, current = self._current(source)
+            if (tag := self.tag(source, request, spec, current)) in held:
+                return NotModified(tag)
         result = self.cut(source, request)
         if isinstance(result, NoOverlap):
             return None
-        return self.render(result, spec.response_format, spec.preview)
+        rendered = self.render(result, spec.response_format, spec.preview)
+        return dataclasses.replace(
+            rendered, tag=self.tag(source, request, spec, result.version.etag)
+        )
 
-    def plate_preview(self, obs_id: str, preview: PreviewOptions) -> Rendered:
+    def plate_preview(
+        self, obs_id: str, preview: PreviewOptions, held: Container[str] = ()
+    ) -> Rendered | NotModified:
         """The whole plate of an exposure as PNG, from the archive's binned copy of its
-        mosaic (as stored: not resampled, no solution needed), read whole.
+        mosaic (as stored: not resampled, no solution needed), read whole; NotModified
+        when its ETag is one of ``held``.
 
         Raises
         ------
@@ -205,10 +262,16 @@ class CutoutService:
             raise NotFoundFault(f"no exposure {obs_id!r} in the catalog")
         if not exposure.preview_key:
             raise NotFoundFault(f"the archive has no binned mosaic of {obs_id}")
-        pixels = self.engine.reader.read_image(exposure.preview_key)
         options = dataclasses.replace(preview, annotate=False)
+
+        def tag(etag: str) -> str:
+            return strong_tag("preview", exposure.preview_key, etag, dataclasses.asdict(options))
+
+        if held and (known := tag(self.engine.reader.current(exposure.preview_key).etag)) in held:
+            return NotModified(known)
+        pixels = self.engine.reader.read_image(exposure.preview_key)
         body = render(pixels.data.astype(np.float32), None, options, "image/png")
-        return Rendered(body, "image/png", f"{exposure.plate_id}_plate.png")
+        return Rendered(body, "image/png", f"{exposure.plate_id}_plate.png", tag(pixels.info.etag))
 
     @staticmethod
     def render(result: CutoutResult, mime: str, preview: PreviewOptions) -> Rendered:

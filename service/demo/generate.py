@@ -166,6 +166,8 @@ def generate_archive(
     series: list[str] | None = None,
     workers: int | None = None,
     fields: tuple[tuple[float, float], ...] | None = None,
+    height: int | None = None,
+    compression: tuple[str, tuple[int, int] | None] | None = None,
 ) -> list[str]:
     """Generate a demo archive.
 
@@ -173,7 +175,7 @@ def generate_archive(
     ----------
     root
         Output directory (created).
-    plates, seed, size, series
+    plates, seed, size, series, height, compression
         See :func:`service.demo.plan.plan_archive`.
     workers
         Processes to render with (default: the CPU count).
@@ -187,7 +189,10 @@ def generate_archive(
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    plans = plan_archive(plates, seed, size=size, series=series, fields=fields or CLUSTERS)
+    plans = plan_archive(
+        plates, seed, size=size, series=series, fields=fields or CLUSTERS, height=height,
+        compression=compression,
+    )  # fmt: skip
     workers = workers or os.cpu_count() or 1
     jobs = [(root, plan) for plan in plans]
     if workers == 1 or len(jobs) == 1:
@@ -201,6 +206,8 @@ def generate_archive(
         "seed": seed,
         "plates": plates,
         "size": size,
+        "height": height,
+        "compression": compression,
         "series": series,
         "fields": [list(f) for f in (fields or CLUSTERS)],
         "layout": "plates/<series>/<plate>.json, mosaics/..., headers/...; truth/ is demo-only",

@@ -90,6 +90,8 @@ def plan_archive(
     size: int | None = None,
     series: list[str] | None = None,
     fields: tuple[tuple[float, float], ...] = CLUSTERS,
+    height: int | None = None,
+    compression: tuple[str, tuple[int, int] | None] | None = None,
 ) -> list[PlatePlan]:
     """Plan a demo archive.
 
@@ -106,12 +108,20 @@ def plan_archive(
     fields
         (RA, Dec) the plates cluster around, in turn (default :data:`CLUSTERS`); every
         plate covers its field.
+    height
+        With ``size``: rows of the mosaics (``size`` is then their width), e.g. strips
+        as wide as DASCH's plates but shorter, for benchmarks; their exposures fall
+        within the shorter side.
+    compression
+        (compression, tile) of every mosaic, e.g. ("RICE_1", None) for fpack's row
+        tiles; default: the demo's variety, in turn.
 
     Returns
     -------
     list of PlatePlan
     """
     codes = series or list(SERIES)
+    compression_of = compression
     unknown = set(codes) - set(SERIES)
     if unknown:
         raise ValueError(f"unknown series {sorted(unknown)}; known: {sorted(SERIES)}")
@@ -121,12 +131,12 @@ def plan_archive(
     for i in range(n_plates):
         ser = SERIES[codes[(i // len(fields)) % len(codes)]]
         if size:
-            nx = ny = size
+            nx, ny = size, height or size
         else:
             nx = int(rng.integers(1000, 1601)) * 2
             ny = int(nx * rng.uniform(0.8, 1.0)) // 2 * 2
         scale = ser.scale_arcsec / 3600.0
-        width_deg = nx * scale
+        width_deg = nx * scale if height is None else min(nx, ny) * scale
         ra0, dec0 = fields[i % len(fields)]
         r = 0.15 * width_deg * math.sqrt(rng.random())
         phi = rng.uniform(0, 2 * math.pi)
@@ -149,7 +159,7 @@ def plan_archive(
             )
             exposures.append(ExposurePlan(e, float(mjd), exptime, solution))
             mjd += (exptime + 60.0 * rng.uniform(5, 30)) / 86400.0
-        compression, tile = COMPRESSIONS.get(i % 12, ("RICE_1", None))
+        compression, tile = compression_of or COMPRESSIONS.get(i % 12, ("RICE_1", None))
         number = numbers[ser.code]
         # identifiers stay 5-digit and distinct however many plates there are
         numbers[ser.code] = number + int(rng.integers(1, max(2, min(4000, 250_000 // n_plates))))

@@ -181,6 +181,30 @@ class MosaicReader:
             return None
         return None if isinstance(image, int) else _Known(noted, image, time.monotonic())
 
+    def current(
+        self, key: str, stats: FetchStats | None = None, refresh: bool = False
+    ) -> ObjectInfo:
+        """The object's version in the store, as this process saw it in the last
+        ``stat_ttl_s`` seconds, else as another process noted it, else (or with
+        ``refresh``) from its header: one small read, no pixels. What a read without a
+        version would read.
+
+        Raises
+        ------
+        NotFoundFault, TransientFault
+        """
+        if not refresh:
+            recalled = self._recall(key, None)
+            if recalled is not None:
+                return recalled.info
+            ttl = self.options.stat_ttl_s
+            noted = self.replica.noted_version(self.store.identity, key, ttl)
+            if noted is not None:
+                return noted
+        known = self._head(key, stats or FetchStats())
+        self._remember(key, known)
+        return known.info
+
     def _version(
         self, key: str, version: MosaicVersion | None, stats: FetchStats, fresh: bool
     ) -> _Known:
@@ -367,6 +391,7 @@ class MosaicReader:
         stats.add(phases=1)
         wanted = coalesce(missing, self.options.max_gap)
         replica.write(self._fetch(key, info.etag, wanted, stats))
+        self.replica.note_version(self.store.identity, info)  # the store just confirmed it
 
     def _decode(
         self,

@@ -9,7 +9,7 @@ from flask import Blueprint, Response
 
 from service.faults import NotFoundFault
 from service.storage.base import FetchStats
-from service.web.context import see_other, services
+from service.web.context import cache_control, held_tags, not_modified, see_other, services
 
 blueprint = Blueprint("files", __name__, url_prefix="/files")
 PREFIXES = ("mosaics/", "headers/")
@@ -18,12 +18,15 @@ PART = 8 * 1024 * 1024
 
 @blueprint.get("/<path:key>")
 def get(key: str) -> Response:
-    """The object, with its length, ETag and a download filename."""
+    """The object, with its length, ETag and a download filename (304 when the client
+    holds the store's version)."""
     if not key.startswith(PREFIXES) or ".." in key.split("/"):
         raise NotFoundFault(f"/files/{key}: only mosaics/ and headers/ objects are served")
     svc = services()
     store = svc.store
     info = store.stat(key)
+    if info.etag in held_tags():  # the store's version is the client's
+        return not_modified(info.etag)
     limit = svc.settings.results.redirect_above_bytes
     if limit and info.size > limit:  # e.g. on Lambda: from S3 itself, when it can
         url = store.presigned_url(key, svc.settings.results.url_expiry_s)
@@ -43,6 +46,7 @@ def get(key: str) -> Response:
         headers={
             "Content-Length": str(info.size),
             "ETag": f'"{info.etag}"',
+            "Cache-Control": cache_control(),
             "Content-Disposition": f'attachment; filename="{name}"',
         },
     )

@@ -7,13 +7,14 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from service.cutout.preview import PreviewOptions
-from service.web.context import file_response, services
+from service.web.context import held_tags, rendered_response, services
 
 blueprint = Blueprint("previews", __name__, url_prefix="/preview")
 
 
 @blueprint.get("/<obs_id>.png")
 def plate(obs_id: str) -> Response:
-    """The whole-plate preview (404 when the archive has no binned mosaic of it)."""
-    rendered = services().cutouts.plate_preview(obs_id, PreviewOptions())
-    return file_response(rendered.body, rendered.mime, rendered.filename)
+    """The whole-plate preview with its ETag (304 when the client holds it; 404 when
+    the archive has no binned mosaic of it)."""
+    rendered = services().cutouts.plate_preview(obs_id, PreviewOptions(), held_tags())
+    return rendered_response(rendered)

@@ -5,22 +5,29 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from service.vo import soda
-from service.web.context import file_response, request_params, services
+from service.web.context import (
+    file_response,
+    held_tags,
+    rendered_response,
+    request_params,
+    services,
+)
 
 blueprint = Blueprint("soda", __name__, url_prefix="/soda")
 
 
 @blueprint.route("/sync", methods=["GET", "POST"])
 def sync() -> Response:
-    """The cutout (200), or 204 with no body when the region misses the plate."""
+    """The cutout (200, with its ETag), 204 with no body when the region misses the
+    plate, or 304 when the client holds the current one (If-None-Match)."""
     svc = services()
     parsed = soda.parse(request_params(), svc.settings)
-    rendered = svc.cutouts.cutout(parsed.obs_id, parsed.spec)
+    rendered = svc.cutouts.cutout(parsed.obs_id, parsed.spec, held_tags())
     if rendered is None:  # no body, so no body type
         empty = Response(status=204)
         empty.headers.remove("Content-Type")
         return empty
-    return file_response(rendered.body, rendered.mime, rendered.filename)
+    return rendered_response(rendered)
 
 
 @blueprint.route("/stack", methods=["GET", "POST"])

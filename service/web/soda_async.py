@@ -10,6 +10,7 @@ of their own. Parse, call the job service, render: the orchestration is
 from __future__ import annotations
 
 import datetime
+import hashlib
 import math
 from collections.abc import Callable
 
@@ -21,7 +22,15 @@ from service.jobs.service import JobService
 from service.times import instant, iso
 from service.vo import soda
 from service.vo.values import number, shown
-from service.web.context import base_url, file_response, request_params, see_other, services
+from service.web.context import (
+    base_url,
+    file_response,
+    held_tags,
+    not_modified,
+    request_params,
+    see_other,
+    services,
+)
 
 blueprint = Blueprint("soda_async", __name__, url_prefix="/soda/async")
 XML = "application/xml"
@@ -194,9 +203,20 @@ def results(job_id: str) -> Response:
 
 @blueprint.get("/<job_id>/results/<name>")
 def result(job_id: str, name: str) -> Response:
-    """A result file, or 303 to the results bucket."""
+    """A result file with its ETag (304 when the client holds it: a result never
+    changes), or 303 to the results bucket."""
     answer = _jobs().result(job_id, name)
     if answer.url:
         return see_other(answer.url)
     assert answer.body is not None
-    return file_response(answer.body, answer.mime, f"{job_id}-{name}")
+    tag = hashlib.sha256(answer.body).hexdigest()[:40]  # a result never changes
+    if tag in held_tags():
+        return not_modified(tag, private=True)
+    return file_response(answer.body, answer.mime, f"{job_id}-{name}", tag, private=True)
+
+
+@blueprint.after_request
+def _not_stored(response: Response) -> Response:
+    """Job documents change with the job: no cache keeps them (results say otherwise)."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response

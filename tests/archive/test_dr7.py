@@ -277,7 +277,11 @@ def test_an_unsolved_exposure_has_no_cutout_and_says_why(dr7, dr7_client):
     preview = dr7_client.get(urlparse(str(rows["access_url"][1])).path)
     assert preview.status_code == 200 and preview.mimetype == "image/png"
     binned = dr7.mosaic(plan, 16)
-    assert Image.open(io.BytesIO(preview.data)).size == (binned.shape[1], binned.shape[0])
+    with Image.open(io.BytesIO(preview.data)) as png:
+        assert png.size == (binned.shape[1], binned.shape[0])
+    tag = preview.headers["ETag"]  # a cache keeps it: a repeat naming it is a 304
+    held = dr7_client.get(preview.request.path, headers={"If-None-Match": tag})
+    assert held.status_code == 304 and held.data == b"" and held.headers["ETag"] == tag
     never = next(p for p in dr7.plans if not p.scanned)
     links = dr7_client.get("/datalink/links", query_string={"ID": f"{never.plate_id}u0"})
     row = parse_single_table(io.BytesIO(links.data)).to_table()[0]

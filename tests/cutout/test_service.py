@@ -3,6 +3,7 @@ round trips counted by the server, a mosaic replaced in place, every worker agre
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 
@@ -135,4 +136,51 @@ def test_a_replaced_mosaic_is_read_anew_in_the_same_request(archive, slow_server
     assert catalog.source(OBS).pixels.replaced_etag == ""
     assert catalog.source(OBS).pixels.object_etag == flagged
     for service in (first, second, reference):
+        service.engine.close()
+
+
+def test_a_held_cutout_is_not_modified_until_its_mosaic_changes(archive, slow_server, tmp_path):
+    """A cutout's ETag names its inputs: a client holding it gets NotModified from any
+    worker without a pixel read (a fresh one reads the mosaic's header only), another
+    request another tag, and once the mosaic is replaced the new pixels (from a worker
+    that checks the store's version at once, stat_ttl_s = 0; then from every worker)."""
+    from service.cutout.service import NotModified
+
+    catalog = http_catalog(slow_server, archive, tmp_path / "catalog.sqlite")
+    first = worker(catalog, slow_server.url, tmp_path / "cache-1")
+    made = first.cutout(OBS, spec(catalog))
+    assert len(made.tag) == 40
+    before = len(slow_server.log)
+    assert first.cutout(OBS, spec(catalog), {made.tag}) == NotModified(made.tag)
+    assert len(slow_server.log) == before  # this worker knows the version: nothing asked
+    fresh = worker(catalog, slow_server.url, tmp_path / "cache-2")
+    assert fresh.cutout(OBS, spec(catalog), {made.tag}) == NotModified(made.tag)
+    asked = slow_server.log[before:]
+    assert len(asked) == 1 and asked[0][3] == "bytes=0-23039"  # the header, no tile
+    other = first.cutout(OBS, spec(catalog, radius=0.04), {made.tag})
+    assert other.tag not in ("", made.tag) and other.body != made.body
+    png = first.cutout(OBS, dataclasses.replace(spec(catalog), response_format="image/png"))
+    assert png.tag not in (made.tag, other.tag)
+
+    mosaic = archive / "mosaics/a/a03393_00.fits.fz"
+    shutil.copyfile(rescanned(mosaic, tmp_path), mosaic)
+    fresh_catalog = http_catalog(slow_server, archive, tmp_path / "fresh.sqlite")
+    expected = worker(fresh_catalog, slow_server.url, tmp_path / "cache-ref").cutout(
+        OBS, spec(fresh_catalog)
+    )
+    strict = MosaicReader(
+        HttpStore(slow_server.url, TEST_POLICY),
+        Replica(tmp_path / "cache-1", 1 << 32),  # holds every old tile
+        ReadOptions(stat_ttl_s=0.0),
+    )
+    checking = CutoutService(catalog, CutoutEngine(strict, CutoutLimits(10**7, 10**8, 32)), 835)
+    new = checking.cutout(OBS, spec(catalog), {made.tag})
+    assert not isinstance(new, NotModified) and new.tag != made.tag
+    assert new.body == expected.body and new.body != made.body
+    assert checking.cutout(OBS, spec(catalog), {new.tag}) == NotModified(new.tag)
+    # the version it met is flagged in the catalog: every worker answers the new one,
+    # even one that remembers the old version and holds its tiles
+    again = first.cutout(OBS, spec(catalog), {made.tag})
+    assert again.tag == new.tag and again.body == expected.body
+    for service in (first, fresh, checking):
         service.engine.close()
