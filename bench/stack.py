@@ -150,13 +150,20 @@ def stack(url: str, session: requests.Session, grid: Grid) -> dict:
     return {"total": elapsed, "first": first, "frames": total, "bytes": len(body)}
 
 
-def floors(root: Path, origin: RangeFileServer, catalog_path: Path, grid: Grid) -> dict:
-    """Per frame, in this process (the origin without its latency): the row-tile
-    minimum of its bytes, its floor (decode of its rows + resampling of its grid, one
-    thread, warm) and the whole warm cutout, as the engine times them."""
+STEPS = ("catalog", "catalog_wcs", "mapping", "fetch", "decompress", "interpolation", "fits",
+         "store")  # fmt: skip
+
+
+def frame_steps(root: Path, origin: RangeFileServer, catalog_path: Path, grid: Grid) -> dict:
+    """Every frame of the stack cut in this process as a Dask worker cuts it (one decode
+    thread, the stack's grid, its FITS written to a local result store), cold through the
+    origin and again warm: the time of each step, the floor (decode of its rows and
+    resampling of its grid) and the row-tile minimum of the stack's bytes (each
+    mosaic's rows read once)."""
     from service.catalog.query import ExposureQuery
     from service.cutout.engine import CutoutEngine, CutoutLimits, CutoutRequest
     from service.cutout.grid import TargetGrid
+    from service.jobs.results import LocalResults
     from service.rangeread.reader import MosaicReader, ReadOptions
     from service.rangeread.replica import Replica
     from service.sky import Circle
@@ -165,25 +172,51 @@ def floors(root: Path, origin: RangeFileServer, catalog_path: Path, grid: Grid) 
 
     catalog = SqliteCatalog(catalog_path)
     rows = catalog.search(ExposureQuery(regions=(Circle(*FIELD, 1e-7),), maxrec=100000)).rows
-    target = TargetGrid(FIELD[0], FIELD[1], grid.side, grid.side, SCALE)
-    out: dict[str, list[float]] = {"minimum": [], "floor": [], "warm": []}
-    with tempfile.TemporaryDirectory() as cache:
+    request = CutoutRequest(TargetGrid(FIELD[0], FIELD[1], grid.side, grid.side, SCALE))
+    out: dict[str, dict[str, list[float]]] = {"cold": {}, "warm": {}}
+    boxes: dict[str, list[tuple[int, int, int, int]]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
         store = S3Store(BUCKET, root.name, POLICY, endpoint_url=origin.url)
-        reader = MosaicReader(store, Replica(Path(cache), 1 << 36), ReadOptions(decode_threads=1))
+        reader = MosaicReader(
+            store, Replica(Path(scratch) / "cache", 1 << 36), ReadOptions(decode_threads=1)
+        )
         engine = CutoutEngine(reader, CutoutLimits(10**8, 10**9))
-        for row in rows:
-            source = catalog.source(row.obs_id)
-            result = engine.make(source, CutoutRequest(target))  # fills the replica
-            if not hasattr(result, "box"):
-                continue
-            out["minimum"].append(independent_minimum(root / row.object_key, result.box, False))
-            start = time.perf_counter()
-            warm = engine.make(source, CutoutRequest(target))
-            out["warm"].append(time.perf_counter() - start)
-            out["floor"].append(warm.timings["decompress"] + warm.timings["interpolation"])
+        results = LocalResults(Path(scratch) / "results")
+        for k, row in enumerate(rows):
+            for phase in ("cold", "warm"):
+                start = time.perf_counter()
+                source = catalog.source(row.obs_id)
+                looked = time.perf_counter()
+                result = engine.make(source, request)
+                made = time.perf_counter()
+                if not hasattr(result, "box"):
+                    break
+                body = result.to_fits()
+                written = time.perf_counter()
+                results.put("bench", f"frame-{k:04d}.fits", body, "application/fits")
+                done = time.perf_counter()
+                timings = result.timings
+                steps = {"catalog": looked - start, **timings, "fits": written - made,
+                         "store": done - written, "total": done - start,
+                         "floor": timings["decompress"] + timings["interpolation"]}  # fmt: skip
+                for name, value in steps.items():
+                    out[phase].setdefault(name, []).append(value)
+            else:
+                boxes.setdefault(row.object_key, []).append(result.box)
         engine.close()
     catalog.close()
-    return out
+    minimum = 0  # exposures of one plate share its rows: the union of each mosaic's boxes
+    for key, spans in boxes.items():
+        spans.sort(key=lambda b: b[2])
+        merged = [list(spans[0])]
+        for x0, x1, y0, y1 in spans[1:]:
+            last = merged[-1]
+            if y0 <= last[3]:
+                last[0], last[1], last[3] = min(last[0], x0), max(last[1], x1), max(last[3], y1)
+            else:
+                merged.append([x0, x1, y0, y1])
+        minimum += sum(independent_minimum(root / key, tuple(b), False) for b in merged)
+    return {**out, "minimum": minimum, "frames": sum(len(b) for b in boxes.values())}
 
 
 def main() -> None:
@@ -237,8 +270,7 @@ def main() -> None:
                         )
                 finally:
                     server.close()
-        origin.latency_s = 0.0
-        floor = floors(root, origin, catalog, grid)
+        steps = frame_steps(root, origin, catalog, grid)
     finally:
         origin.stop()
     frames = runs["stack, cold"][0]["frames"]
@@ -275,15 +307,27 @@ def main() -> None:
             print(f"| {label.split()[1]} | {total:.2f} s | {rate:.1f} | {rate / base:.2f}x |")
     cold = totals["stack, cold"] / totals["sequential SODA loop, cold"]
     warm = totals["stack, warm"] / totals["sequential SODA loop, warm"]
-    n = len(floor["floor"])
-    minimum = sum(floor["minimum"]) / n
+    n = steps["frames"]
+    minimum = steps["minimum"] / n
     fetched = median([v["fetched"] for v in runs["stack, cold"]]) / frames
     cpu_per_frame = totals["stack, warm"] * cores / frames
-    floor_per_frame = sum(floor["floor"]) / n
-    print(f"\nFloor, in this process ({n} frames, one thread, warm): decode + resampling "
-          f"{floor_per_frame * 1000:.1f} ms a frame (median {median(floor['floor']) * 1000:.1f}"
-          f" ms); the whole warm cutout {sum(floor['warm']) / n * 1000:.1f} ms; row-tile "
-          f"minimum {minimum / 1e6:.2f} MB a frame.\n")  # fmt: skip
+    floor_per_frame = sum(steps["warm"]["floor"]) / n
+    print(f"\nA frame cut in this process as a worker cuts it ({n} frames, one decode thread;"
+          f" cold through the origin, then warm), ms, medians:\n")  # fmt: skip
+    print("| frame | " + " | ".join(STEPS) + " | total | floor |")
+    print("|---|" + "---|" * (len(STEPS) + 2))
+    for phase in ("cold", "warm"):
+        cells = [
+            median(steps[phase].get(name, [0.0])) * 1000 for name in (*STEPS, "total", "floor")
+        ]
+        print(f"| {phase} | " + " | ".join(f"{v:.1f}" for v in cells) + " |")
+    warm_total = sum(steps["warm"]["total"]) / n
+    print(f"\nFloor (decode of the rows + resampling, warm): {floor_per_frame * 1000:.1f} ms a "
+          f"frame on average; the whole warm frame in this process {warm_total * 1000:.1f} ms "
+          f"({warm_total / floor_per_frame:.2f}x the floor); in the warm stack "
+          f"{cpu_per_frame * 1000:.1f} ms of a core a frame ({cpu_per_frame / floor_per_frame:.2f}x"
+          f"). Row-tile minimum {minimum / 1e6:.2f} MB a frame, the cold stack fetched "
+          f"{fetched / 1e6:.2f} MB a frame.\n")  # fmt: skip
     if 1 in scaling and 2 in scaling:
         per = 2 * (scaling[1] - scaling[2]) / frames
         fixed = 2 * scaling[2] - scaling[1]

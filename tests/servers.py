@@ -34,7 +34,7 @@ def wait_until_answering(proc: subprocess.Popen, url: str, what: str) -> None:
         try:
             requests.get(url, timeout=2)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up, or slow to start
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError(f"{what} did not start") from None
             time.sleep(0.2)
