@@ -146,3 +146,25 @@ assert rendered is not None and len(rendered.body) > 64 * 64 * 4
 print(sorted(m for m in ("boto3", "botocore", "distributed", "dask", "flask") if m in sys.modules))
 """
     assert fresh(code) == "[]"
+
+
+def test_the_app_answering_a_cutout_loads_only_what_it_needs(vo_settings):
+    """The Lambda cold start: a fresh interpreter builds the app and answers a FITS
+    cutout of the local demo archive without loading the S3 client, Dask, the plotting
+    stack or SciPy's interpolation package."""
+    code = f"""
+import sys
+from service.app import create_app
+from service.settings import load_settings
+settings = load_settings(env={{}}, overrides={{
+    "archive": {{"root": {vo_settings.archive.root!r}}},
+    "catalog": {{"sqlite_path": {str(vo_settings.catalog.sqlite_file())!r}}},
+    "cache": {{"dir": {str(vo_settings.cache.path())!r}}}}})
+client = create_app(settings).test_client()
+answer = client.get("/soda/sync", query_string={{"ID": "a03393m0s1", "CIRCLE": "0.2 12 0.03"}})
+assert answer.status_code == 200 and answer.data[:6] == b"SIMPLE", answer.data[:300]
+heavy = ("boto3", "botocore", "distributed", "dask", "matplotlib", "scipy.interpolate",
+         "mocpy")
+print(sorted(m for m in heavy if m in sys.modules))
+"""
+    assert fresh(code) == "[]"

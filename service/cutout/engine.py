@@ -104,10 +104,21 @@ class CutoutResult:
         return None if etag in (pixels.object_etag, pixels.replaced_etag) else etag
 
     def to_fits(self) -> bytes:
-        """The cutout as FITS bytes (one primary HDU)."""
-        buffer = io.BytesIO()
-        fits.PrimaryHDU(self.data, self.header).writeto(buffer, output_verify="exception")
-        return buffer.getvalue()
+        """The cutout as FITS bytes (one primary HDU). A float32 image is written
+        directly (the bytes astropy writes, without its verification pass: the header
+        is ours and valid); other types through astropy (scaling keywords)."""
+        if self.data.dtype != np.float32 or self.data.ndim != 2:
+            buffer = io.BytesIO()
+            fits.PrimaryHDU(self.data, self.header).writeto(buffer, output_verify="exception")
+            return buffer.getvalue()
+        ny, nx = self.data.shape
+        header = fits.Header(
+            [("SIMPLE", True, "conforms to FITS standard"), ("BITPIX", -32, "array data type"),
+             ("NAXIS", 2, "number of array dimensions"), ("NAXIS1", nx), ("NAXIS2", ny)]
+        )  # fmt: skip
+        header.extend(self.header.cards)
+        raw = self.data.astype(">f4").tobytes()
+        return header.tostring().encode("ascii") + raw + bytes(-len(raw) % 2880)
 
 
 @functools.lru_cache(maxsize=512)

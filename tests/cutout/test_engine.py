@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import subprocess
 
 import fitsio
@@ -234,6 +235,10 @@ def test_output_fits_is_valid_and_described(engine, demo_archive, tmp_path):
     assert header["MJD-OBS"] == exposure.mjd_start and header["SRCETAG"]
     assert header["INTERP"] == "bilinear" and header["NAXIS1"] == 100 and header["NAXIS2"] == 90
     assert WCS(header).wcs.ctype[0] == "RA---TAN"
+    # written directly, byte for byte what astropy writes with its verification
+    reference = io.BytesIO()
+    fits.PrimaryHDU(result.data, result.header).writeto(reference, output_verify="exception")
+    assert path.read_bytes() == reference.getvalue()
 
 
 def test_native_mode_returns_original_pixels_with_shifted_wcs(engine, demo_archive):
