@@ -55,6 +55,7 @@ bench: $(BIN)/.installed-bench
 	$(BIN)/python -m bench.cutout
 	$(BIN)/python -m bench.stack
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -96,7 +96,13 @@ class Server:
             "PLATECUT_VO_MAX_MAXREC": "100000",
             "PLATECUT_SERVER_TIMEOUT": "600",
         }
-        self.gunicorn = Gunicorn(env, workers=2, log=Path(self.scratch.name) / "gunicorn.log")
+        try:
+            self.gunicorn = Gunicorn(env, workers=2, log=Path(self.scratch.name) / "gunicorn.log")
+        except BaseException:  # nothing started may outlive the benchmark
+            if self.cluster is not None:
+                self.cluster.stop()
+            self.scratch.cleanup()
+            raise
         self.url = self.gunicorn.url
 
     def close(self) -> None:

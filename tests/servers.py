@@ -4,6 +4,7 @@ file server, and a fault-injecting proxy in front of moto."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import http.client
 import http.server
@@ -404,7 +405,9 @@ class DaskCluster:
         bin_dir = Path(sys.executable).parent
         self.scratch = Path(tempfile.mkdtemp(prefix="platecut-dask-test-"))
         self.address = f"tcp://127.0.0.1:{free_port()}"
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        # each in a session of its own: stop() ends a worker with the process it spawned
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
+                 "start_new_session": True}  # fmt: skip
         self.procs = [
             subprocess.Popen(
                 [str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1",
@@ -431,19 +434,29 @@ class DaskCluster:
             )  # fmt: skip
         from distributed import Client
 
-        with Client(self.address, timeout=60) as client:
-            client.wait_for_workers(workers, timeout=120)
+        try:
+            with Client(self.address, timeout=60) as client:
+                client.wait_for_workers(workers, timeout=120)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
-        """Stop the workers, then the scheduler."""
+        """Stop the workers and what they spawned, then the scheduler."""
+        import os
         import shutil
+        import signal
 
         for proc in reversed(self.procs):
-            proc.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
         for proc in self.procs:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+        for proc in self.procs:  # a worker's own process, should it outlive its nanny
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
         shutil.rmtree(self.scratch, ignore_errors=True)

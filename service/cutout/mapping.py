@@ -158,7 +158,7 @@ def map_pixels(
     shape
         (ny, nx) of the target.
     step
-        Initial coarse step in pixels.
+        Initial coarse step in pixels (at most a third of the grid's shorter side).
     tolerance
         Largest allowed error (source pixels) at the check points.
 
@@ -167,7 +167,8 @@ def map_pixels(
     Mapping
     """
     ny, nx = shape
-    while step > 1 and min(nx, ny) > 4 * step:
+    step = min(step, max(1, (min(nx, ny) - 1) // 3))  # a small grid: nodes closer together
+    while step > 1:
         xs, ys = _nodes(nx, step), _nodes(ny, step)
         node_x, node_y = _exact(transform, xs, ys)
         if np.isfinite(node_x).all() and np.isfinite(node_y).all():

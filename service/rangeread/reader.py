@@ -354,8 +354,11 @@ class MosaicReader:
             table = merge([image.descriptor_range(t) for t in tiles])
             lacking_rows = merge([image.descriptor_range(t) for t in lacking])
             self._ensure(key, info, replica, lacking_rows, stats)
+            blobs = [(a, b, replica.pread(a, b)) for a, b in lacking_rows]  # one read a run
             for t in lacking:
-                known.descriptors[t] = replica.pread(*image.descriptor_range(t))
+                start, stop = image.descriptor_range(t)
+                a, _, blob = next(x for x in blobs if x[0] <= start and stop <= x[1])
+                known.descriptors[t] = blob[start - a : stop - a]
             rows = {t: known.descriptors[t] for t in tiles}
             try:
                 heap = merge([r for t in tiles for r in image.heap_ranges(t, rows[t], info.size)])
