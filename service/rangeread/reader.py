@@ -356,9 +356,9 @@ class MosaicReader:
             self._ensure(key, info, replica, lacking_rows, stats)
             blobs = [(a, b, replica.pread(a, b)) for a, b in lacking_rows]  # one read a run
             for t in lacking:
-                start, stop = image.descriptor_range(t)
-                a, _, blob = next(x for x in blobs if x[0] <= start and stop <= x[1])
-                known.descriptors[t] = blob[start - a : stop - a]
+                lo, hi = image.descriptor_range(t)
+                a, _, blob = next(x for x in blobs if x[0] <= lo and hi <= x[1])
+                known.descriptors[t] = blob[lo - a : hi - a]
             rows = {t: known.descriptors[t] for t in tiles}
             try:
                 heap = merge([r for t in tiles for r in image.heap_ranges(t, rows[t], info.size)])
