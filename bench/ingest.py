@@ -39,12 +39,16 @@ SHARED = 64
 
 
 def items(count: int, seed: int) -> list[dict]:
-    """``count`` plate items, their mosaics one of SHARED small files."""
-    plans: list[Dr7Plan] = []
+    """``count`` plate items with distinct plate identifiers (plans of other seeds may
+    reuse one), their mosaics one of SHARED small files."""
+    plans: dict[str, Dr7Plan] = {}
+    calls = 0
     while len(plans) < count:  # plan_dr7 adds two plates to what it is asked for
-        plans += plan_dr7(min(2000, count - len(plans)), seed + len(plans))
+        calls += 1
+        for plan in plan_dr7(min(2000, count - len(plans)), seed + 100_003 * calls):
+            plans.setdefault(plan.plate_id, plan)
     out = []
-    for i, plan in enumerate(plans[:count]):
+    for i, plan in enumerate(list(plans.values())[:count]):
         values = item(plan)
         if "mosaic" in values:
             values["mosaic"]["s3KeyTemplate"] = f"bench/m{i % SHARED:02d}_{{bin}}{{tnx}}.fits.fz"

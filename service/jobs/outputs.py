@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw
 from service.catalog.records import ExposureRecord
 from service.cutout.preview import picture
 from service.faults import NotFoundFault
+from service.jobs import fitsbytes
 from service.jobs.formats import PRODUCTS, stack_format
 from service.jobs.model import STACK, Job
 from service.jobs.plan import Plan
@@ -210,18 +211,19 @@ def _primary(job: Job, count: int) -> fits.PrimaryHDU:
 
 
 def multi_extension(stack: Stack) -> bytes:
-    """One image HDU per exposure (EXTNAME its obs_id), then the INDEX table."""
-    frames = stack.frames()
-    hdus: list[fits.hdu.base.ExtensionHDU] = []
-    for row, hdul in frames:
-        if hdul is not None:
-            hdus.append(fits.ImageHDU(hdul[0].data, hdul[0].header, name=row.obs_id[:68]))
-    listing = fits.HDUList(
-        [_primary(stack.job, len(frames)), *hdus, _index_hdu([r for r, _ in frames])]
+    """One image HDU per exposure (EXTNAME its obs_id), then the INDEX table: the
+    frames' stored bytes joined (:mod:`service.jobs.fitsbytes`), not parsed."""
+    rows = stack.rows
+    images = [
+        fitsbytes.as_extension(stack.frame(row.fits), row.obs_id[:68])
+        for row in rows
+        if row.status == "ok" and row.fits
+    ]
+    primary = _primary(stack.job, len(rows))
+    primary.header["EXTEND"] = (True, "extensions follow")
+    return b"".join(
+        [fitsbytes.primary_bytes(primary), *images, fitsbytes.hdu_bytes(_index_hdu(rows))]
     )
-    buffer = io.BytesIO()
-    listing.writeto(buffer, output_verify="fix")
-    return buffer.getvalue()
 
 
 def cube(stack: Stack) -> bytes:
