@@ -45,6 +45,7 @@ from service.jobs.store import JobStore
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 2.0  # a running job reports at least this often
 FLUSH_S = 0.25  # outcomes are recorded this soon after they come (progress, first frame)
+BATCH = 4  # frames of one mosaic cut in turn by one task, at most
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +87,25 @@ def tasks(job: Job, plan: Plan) -> list[FrameTask]:
         for i, f in enumerate(job.frames)
         if i not in job.outcomes
     ]
+
+
+def by_mosaic(todo: list[FrameTask]) -> list[list[FrameTask]]:
+    """The frames to cut in batches of one mosaic (in the order of their first frames),
+    at most BATCH frames each: frames of one plate cut in turn share the rows they read
+    instead of racing to fetch them, and a batch running when its job is aborted ends
+    soon."""
+    by_key: dict[str, list[FrameTask]] = {}
+    for task in todo:
+        key = task.source.exposure.object_key if task.source else f"\0{task.index}"
+        by_key.setdefault(key, []).append(task)
+    return [tasks[i : i + BATCH] for tasks in by_key.values() for i in range(0, len(tasks), BATCH)]
+
+
+def cut_frames(
+    batch: list[FrameTask], cutouts: CutoutService, results: ResultStore
+) -> list[tuple[int, Outcome]]:
+    """Cut a batch of frames in turn: (index, outcome) of each."""
+    return [(task.index, cut_frame(task, cutouts, results)) for task in batch]
 
 
 def cut_frame(task: FrameTask, cutouts: CutoutService, results: ResultStore) -> Outcome:
@@ -223,11 +243,9 @@ def run_here(
     futures = []
 
     def submit(todo: list[FrameTask]) -> Iterable[tuple[int, Outcome]]:
-        futures.extend(
-            pool.submit(lambda t: (t.index, cut_frame(t, cutouts, results)), task) for task in todo
-        )
+        futures.extend(pool.submit(cut_frames, b, cutouts, results) for b in by_mosaic(todo))
         for future in as_completed(futures):
-            yield future.result()
+            yield from future.result()
 
     def cancel() -> None:
         for future in futures:

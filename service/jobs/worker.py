@@ -1,5 +1,6 @@
 """The Dask worker side of jobs: the tasks a worker runs (a job's own task, which fans
-its frames out; one frame) and the parts of its process, built once from the settings.
+its frames out; the frames of one mosaic) and the parts of its process, built once
+from the settings.
 
 A worker imports the cutout path, the stores and Dask; never Flask, the VO layer or
 the job service.
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from service.jobs.model import Outcome
-from service.jobs.run import FrameTask, cut_frame, execute
+from service.jobs.run import FrameTask, by_mosaic, cut_frames, execute
 from service.settings import Settings
 from service.wiring import Services
 
@@ -37,10 +38,10 @@ def worker_services(settings: Settings) -> Services:
     return Services(dataclasses.replace(settings, cutout=cutout))
 
 
-def frame_task(settings: Settings, task: FrameTask) -> tuple[int, Outcome]:
-    """One frame, as a Dask task."""
+def frames_task(settings: Settings, batch: list[FrameTask]) -> list[tuple[int, Outcome]]:
+    """The frames of one mosaic, as a Dask task."""
     parts = worker_services(settings)
-    return task.index, cut_frame(task, parts.cutouts, parts.job_results)
+    return cut_frames(batch, parts.cutouts, parts.job_results)
 
 
 def scheduler_knows(dask_scheduler: Any, key: str) -> bool:  # noqa: ANN401
@@ -57,15 +58,16 @@ def run_job(settings: Settings, job_id: str) -> str:
         futures = []
 
         def submit(todo: list[FrameTask]) -> Iterable[tuple[int, Outcome]]:
+            batches = by_mosaic(todo)
             futures.extend(
-                client.submit(frame_task, settings, t, pure=False, retries=1) for t in todo
+                client.submit(frames_task, settings, b, pure=False, retries=1) for b in batches
             )
             for future in as_completed(futures):
                 if future.status == "finished":
-                    yield future.result()
+                    yield from future.result()
                 elif future.status == "error":
-                    task = todo[futures.index(future)]
-                    yield task.index, Outcome("error", f"FatalFault: {future.exception()}")
+                    error = Outcome("error", f"FatalFault: {future.exception()}")
+                    yield from ((t.index, error) for t in batches[futures.index(future)])
 
         def cancel() -> None:
             client.cancel(futures)

@@ -1,0 +1,35 @@
+"""Frames batched by mosaic before they go to the workers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from service.catalog.sqlite import SqliteCatalog
+from service.cutout.service import CutoutSpec
+from service.jobs.model import STACK
+from service.jobs.run import BATCH, FrameTask, by_mosaic
+
+
+def test_frames_of_one_mosaic_are_one_batch_in_frame_order(vo_settings):
+    catalog = SqliteCatalog(vo_settings.catalog.sqlite_file())
+    ids = ["a03393m0s0", None, "a03393m0s1", None]
+    plates = [p.plate_id for p in catalog.plates(limit=3) if p.plate_id != "a03393"]
+    ids[1], ids[3] = f"{plates[0]}m0s0", "nowhere"
+    tasks = [
+        FrameTask(
+            "j",
+            STACK,
+            i,
+            obs_id,
+            catalog.source(obs_id) if i != 3 else None,
+            CutoutSpec(None, 1.44, 8, 8),
+            "application/fits",
+        )  # fmt: skip
+        for i, obs_id in enumerate(ids)
+    ]
+    catalog.close()
+    assert tasks[0].source.exposure.object_key == tasks[2].source.exposure.object_key
+    batches = by_mosaic(tasks)
+    assert [[t.index for t in b] for b in batches] == [[0, 2], [1], [3]]
+    many = [dataclasses.replace(tasks[0], index=i) for i in range(2 * BATCH + 1)]
+    assert [len(b) for b in by_mosaic(many)] == [BATCH, BATCH, 1]
