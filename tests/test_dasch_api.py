@@ -9,7 +9,7 @@ import math
 import numpy as np
 from astropy.wcs import WCS
 
-from service.archive.dr7 import PIXELS_PER_MM, PLATE_SCALE_BY_SERIES
+from service.archive.dasch_frames import PIXELS_PER_MM, PLATE_SCALE_BY_SERIES
 from service.catalog.query import ExposureQuery
 from service.catalog.sqlite import SqliteCatalog
 from service.dasch_api import COLUMNS, csv_line, placements, queryexps

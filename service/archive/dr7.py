@@ -38,6 +38,7 @@ import math
 import zlib
 from typing import Any
 
+from service.archive.dasch_frames import DEFAULT_SIDE_PX, NOMINAL_SIDE_PX, approximate_solution
 from service.archive.layout import LayoutError
 from service.catalog.footprint import exposure_geometry
 from service.catalog.records import (
@@ -50,29 +51,8 @@ from service.catalog.records import (
 from service.settings import ServiceSettings
 from service.storage.base import ObjectInfo
 from service.times import instant, mjd_of_instant, mjd_to_iso
-from service.wcs.solutions import Solution, cards_of, parse_solutions, solution_from_cards
+from service.wcs.solutions import Solution, cards_of, parse_solutions
 
-#: DASCH's pixels per millimetre of plate
-PIXELS_PER_MM = 90.909
-#: plate scale of each DASCH series, arcsec per mm (the fitted scale where DASCH has one,
-#: else the nominal; the same values as DASCH's queryexps)
-PLATE_SCALE_BY_SERIES: dict[str, float] = {
-    "a": 59.57, "ab": 590.0, "ac": 606.4, "aco": 611.3, "adh": 68.0, "ai": 1360.0,
-    "ak": 614.5, "al": 1200.0, "am": 610.8, "an": 574.0, "ax": 695.7, "ay": 694.2,
-    "b": 179.4, "bi": 1446.0, "bm": 384.0, "bo": 800.0, "br": 204.0, "c": 52.56,
-    "ca": 596.0, "ctio": 18.0, "darnor": 890.0, "darsou": 890.0, "dnb": 577.3,
-    "dnr": 579.7, "dny": 576.1, "dsb": 574.5, "dsr": 579.7, "dsy": 581.8, "ee": 330.0,
-    "er": 390.0, "fa": 1298.0, "h": 59.6, "hale": 11.06, "i": 163.3, "ir": 164.0,
-    "j": 98.0, "jdar": 560.0, "ka": 1200.0, "kb": 1200.0, "kc": 650.0, "kd": 650.0,
-    "ke": 1160.0, "kf": 1160.0, "kg": 1160.0, "kge": 1160.0, "kh": 1160.0,
-    "lwla": 36.687, "ma": 93.7, "mb": 390.0, "mc": 97.9, "md": 193.0, "me": 600.0,
-    "meteor": 1200.0, "mf": 167.3, "na": 100.0, "pas": 95.64, "poss": 67.19,
-    "pz": 1553.0, "r": 390.0, "rb": 395.5, "rh": 391.3, "rl": 290.0, "ro": 390.0,
-    "s": 26.3, "sb": 26.0, "sh": 26.0, "x": 42.3, "yb": 55.0,
-}  # fmt: skip
-#: side of a plate never scanned, px: 17 inches for series a, 10 inches otherwise
-NOMINAL_SIDE_PX = {"a": 39255}
-DEFAULT_SIDE_PX = 23091
 #: DASCH's rotationDelta -> our rotation_delta
 ROTATIONS = {0: 0, 90: 90, -270: 90, 180: 180, -180: 180, -90: 270, 270: 270}
 PLACEHOLDER_RA = (999.0, -99.0)
@@ -252,23 +232,6 @@ def _times(logged: LoggedExposure | None) -> tuple[float, float, float, str]:
     start = middle - half
     date = "" if math.isnan(start) else mjd_to_iso(start)
     return start, middle + half, duration * 60.0, date
-
-
-def approximate_solution(series: str, ra: float, dec: float, side: int) -> Solution | None:
-    """DASCH's approximate frame of an exposure with no solution (None when the series'
-    plate scale is unknown)."""
-    scale = PLATE_SCALE_BY_SERIES.get(series)
-    if scale is None:
-        return None
-    step = scale / PIXELS_PER_MM / 3600.0
-    centre = (side + 1) / 2.0
-    cards = [
-        ("NAXIS1", side), ("NAXIS2", side), ("CTYPE1", "'RA---TAN'"), ("CTYPE2", "'DEC--TAN'"),
-        ("CRVAL1", ra), ("CRVAL2", dec), ("CRPIX1", centre), ("CRPIX2", centre),
-        ("CD1_1", -step), ("CD1_2", 0.0), ("CD2_1", 0.0), ("CD2_2", step),
-    ]  # fmt: skip
-    text = "\n".join(f"{name:<8}= {value!s:>20}" for name, value in cards)
-    return solution_from_cards(text, -1)
 
 
 def _with_frame_size(header_text: str, shape: tuple[int, int]) -> str:

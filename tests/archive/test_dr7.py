@@ -19,13 +19,8 @@ from astropy.wcs import WCS
 from PIL import Image
 from reproject import reproject_interp
 
-from service.archive.dr7 import (
-    NOMINAL_SIDE_PX,
-    PIXELS_PER_MM,
-    PLATE_SCALE_BY_SERIES,
-    ROTATIONS,
-    plate_from_item,
-)
+from service.archive.dasch_frames import NOMINAL_SIDE_PX, PIXELS_PER_MM, PLATE_SCALE_BY_SERIES
+from service.archive.dr7 import ROTATIONS, plate_from_item
 from service.archive.layout import LayoutError
 from service.demo.render import effective_limit, exposure_objects, star_flux
 from service.wcs.rotation import solution_to_stored

@@ -81,7 +81,7 @@ def test_cold_cutout_bytes_phases_and_repeats(store, objects_root, tmp_path):
         first = reader.read_box(key, box, stats=cold)
         wall = time.perf_counter() - clock
         # the steps' times are parts of the call (the benchmarks print them)
-        assert 0 < first.fetch_s and 0 < first.decode_s, first
+        assert first.fetch_s > 0 and first.decode_s > 0, first
         assert first.fetch_s + first.decode_s <= wall
         minimum = independent_minimum(path, box)
         assert cold.bytes_fetched <= 1.02 * minimum + 65536, (key, cold, minimum)
