@@ -168,3 +168,13 @@ heavy = ("boto3", "botocore", "distributed", "dask", "matplotlib", "scipy.interp
 print(sorted(m for m in heavy if m in sys.modules))
 """
     assert fresh(code) == "[]"
+
+
+def test_every_module_fits_in_a_head():
+    """No module of the package over 400 lines (issue 18's bound)."""
+    long = {
+        name: n
+        for name, path in modules().items()
+        if (n := len(path.read_text().splitlines())) > 400
+    }
+    assert long == {}

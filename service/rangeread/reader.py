@@ -17,11 +17,9 @@ it lacks.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import logging
 import os
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,6 +29,7 @@ from service.faults import CorruptDataFault, TransientFault
 from service.rangeread.decode import DecodeError, decode_box
 from service.rangeread.fitsmeta import CompressedImage, FitsStructureError, Image, locate_image
 from service.rangeread.head import HEADER_INITIAL_BYTES, read_header
+from service.rangeread.memory import Known, VersionMemory
 from service.rangeread.ranges import ByteRange, coalesce, merge, split
 from service.rangeread.replica import Replica, ReplicaFile
 from service.storage.base import FetchStats, ObjectInfo, ObjectStore, StaleObject
@@ -71,16 +70,6 @@ class _Undecodable(Exception):
         self.replica, self.ranges = replica, ranges
 
 
-@dataclasses.dataclass
-class _Known:
-    """What this process remembers of one object version."""
-
-    info: ObjectInfo
-    image: Image
-    checked_at: float
-    descriptors: dict[int, bytes] = dataclasses.field(default_factory=dict)
-
-
 @dataclasses.dataclass(frozen=True)
 class BoxRead:
     """Pixels of a box, with what reading them cost."""
@@ -117,10 +106,7 @@ class MosaicReader:
         self._decoders = ThreadPoolExecutor(
             max_workers=self.decode_threads, thread_name_prefix="decode"
         )
-        self._known: collections.OrderedDict[str, _Known] = collections.OrderedDict()
-        # (key, ETag the caller named) -> the version seen in the store instead
-        self._superseded: dict[tuple[str, str], ObjectInfo] = {}
-        self._lock = threading.Lock()
+        self._memory = VersionMemory(options.memory_mosaics, options.stat_ttl_s)
 
     def close(self) -> None:
         """Stop the fetch and decode threads and close the store's connections."""
@@ -135,38 +121,20 @@ class MosaicReader:
         self.close()
 
     # -- metadata -------------------------------------------------------------------
-    def _remember(self, key: str, known: _Known) -> None:
-        with self._lock:
-            self._known[key] = known
-            self._known.move_to_end(key)
-            while len(self._known) > self.options.memory_mosaics:
-                self._known.popitem(last=False)
-
     def forget(self, key: str) -> None:
         """Drop what this process knows of ``key`` (e.g. after it changed)."""
-        with self._lock:
-            self._known.pop(key, None)
+        self._memory.forget(key)
 
-    def _recall(self, key: str, etag: str | None) -> _Known | None:
-        with self._lock:
-            known = self._known.get(key)
-        if known is None:
-            return None
-        fresh = time.monotonic() - known.checked_at < self.options.stat_ttl_s
-        if (etag is not None and known.info.etag == etag) or (etag is None and fresh):
-            return known
-        return None
-
-    def _head(self, key: str, stats: FetchStats) -> _Known:
+    def _head(self, key: str, stats: FetchStats) -> Known:
         """The object's version and image layout from its leading bytes (kept in the
         replica for other processes)."""
         buf, info, image = read_header(self.store, key, self.options.header_initial_bytes, stats)
         replica = self.replica.open(self.store.identity, key, info.etag, info.size)
         replica.write([(0, buf)])
         self.replica.note_version(self.store.identity, info)
-        return _Known(info, image, time.monotonic())
+        return Known(info, image, time.monotonic())
 
-    def _from_replica(self, key: str) -> _Known | None:
+    def _from_replica(self, key: str) -> Known | None:
         """What another process already fetched: a recent version and its header bytes."""
         noted = self.replica.noted_version(self.store.identity, key, self.options.stat_ttl_s)
         if noted is None:
@@ -179,7 +147,7 @@ class MosaicReader:
             image = locate_image(replica.pread(0, present[0][1]))
         except (FitsStructureError, LookupError):
             return None
-        return None if isinstance(image, int) else _Known(noted, image, time.monotonic())
+        return None if isinstance(image, int) else Known(noted, image, time.monotonic())
 
     def current(
         self, key: str, stats: FetchStats | None = None, refresh: bool = False
@@ -194,7 +162,7 @@ class MosaicReader:
         NotFoundFault, TransientFault
         """
         if not refresh:
-            recalled = self._recall(key, None)
+            recalled = self._memory.recall(key, None)
             if recalled is not None:
                 return recalled.info
             ttl = self.options.stat_ttl_s
@@ -202,35 +170,34 @@ class MosaicReader:
             if noted is not None:
                 return noted
         known = self._head(key, stats or FetchStats())
-        self._remember(key, known)
+        self._memory.remember(key, known)
         return known.info
 
     def _version(
         self, key: str, version: MosaicVersion | None, stats: FetchStats, fresh: bool
-    ) -> _Known:
+    ) -> Known:
         """What to read: the caller's version (or the one seen in its place), else a
         recent one known here or to another process, else the object's header."""
         if fresh:  # after a 412: ask the store, nothing remembered
             known = self._head(key, stats)
         elif version is not None:
-            with self._lock:
-                newer = self._superseded.get((key, version.info.etag))
+            newer = self._memory.newer(key, version.info.etag)
             etag = newer.etag if newer is not None else version.info.etag
-            recalled = self._recall(key, etag)
+            recalled = self._memory.recall(key, etag)
             if recalled is not None:
                 stats.add(memory_hits=1)
                 return recalled
             if newer is None and version.image is not None:
-                known = _Known(version.info, version.image, time.monotonic())
+                known = Known(version.info, version.image, time.monotonic())
             else:
                 known = self._head(key, stats)
         else:
-            recalled = self._recall(key, None)
+            recalled = self._memory.recall(key, None)
             if recalled is not None:
                 stats.add(memory_hits=1)
                 return recalled
             known = self._from_replica(key) or self._head(key, stats)
-        self._remember(key, known)
+        self._memory.remember(key, known)
         return known
 
     def _fetch(
@@ -324,8 +291,7 @@ class MosaicReader:
         """Forget ``key`` after a 412; the next read asks the store for its header."""
         self.forget(key)
         if version is not None:
-            with self._lock:
-                self._superseded.pop((key, version.info.etag), None)
+            self._memory.supersede(key, version.info.etag, None)
 
     def _read_box(
         self,
@@ -338,8 +304,7 @@ class MosaicReader:
         start = time.perf_counter()
         known = self._version(key, version, stats, fresh)
         if version is not None and known.info.etag != version.info.etag:
-            with self._lock:
-                self._superseded[(key, version.info.etag)] = known.info
+            self._memory.supersede(key, version.info.etag, known.info)
         info, image = known.info, known.image
         x0, x1, y0, y1 = box
         ny, nx = image.shape
