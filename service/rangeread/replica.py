@@ -27,6 +27,14 @@ from pathlib import Path
 from service.rangeread.ranges import ByteRange, merge, subtract, total
 from service.storage.base import ObjectInfo
 
+#: the replicas are listed for eviction when this process's estimate of the usage
+#: passes this fraction of the budget, or its last listing is older than RESCAN_S
+SCAN_AT = 0.9
+RESCAN_S = 2.0
+#: a cache over its budget is evicted down to this fraction of it, so that the next
+#: writes do not each list it again
+EVICT_TO = 0.8
+
 VERIFIED_KEPT = 200_000  # parts a process remembers as checked (~20 MB at most)
 POISON = bytes(range(0xA5, 0xA5 + 16)) * 4096  # 64 KiB pattern for tests
 
@@ -96,7 +104,7 @@ class ReplicaFile:
                 os.close(fd)
             sums = self.sums() + [(o, o + len(d), zlib.crc32(d)) for o, d in parts]
             self._record(merge(self.present() + [(o, o + len(d)) for o, d in parts]), sums)
-        self.cache.evict_if_needed(keep=self)
+        self.cache.evict_if_needed(keep=self, added=sum(len(d) for _, d in parts))
 
     def _record(self, ranges: list[ByteRange], sums: list[tuple[int, int, int]]) -> None:
         """Replace the sums, then the ranges (under the exclusive lock)."""
@@ -219,6 +227,10 @@ class Replica:
         self.budget = budget_bytes
         self.poison = poison
         self._evicting = threading.Lock()
+        # usage after this process's last scan, plus what it wrote since; when that scan was
+        self._usage: int | None = None
+        self._scanned_at = 0.0
+        self._estimating = threading.Lock()
         #: stored parts this process found whole: (data file, inode, start, stop, crc)
         self.verified: set[tuple[str, int, int, int, int]] = set()
 
@@ -263,11 +275,25 @@ class Replica:
         except FileNotFoundError:
             return []
 
-    def evict_if_needed(self, keep: ReplicaFile | None = None) -> int:
-        """Evict least recently used replicas until usage fits the budget.
+    def evict_if_needed(self, keep: ReplicaFile | None = None, added: int = 0) -> int:
+        """Evict least recently used replicas until usage fits the budget (once over
+        it: down to EVICT_TO of it).
+
+        The replicas are listed (every ``.ranges`` file read) only when this process's
+        estimate of the usage, its last listing plus what it wrote since (``added``
+        bytes now), passes SCAN_AT of the budget, or its last listing is older than
+        RESCAN_S: not on every write, which read every file of the cache each time.
+        Other processes' writes count from this process's next listing on, so the
+        budget can be passed by what they write in RESCAN_S.
 
         Replicas being read (shared lock held) are skipped. Returns bytes freed.
         """
+        with self._estimating:
+            if self._usage is not None:
+                self._usage += added
+                recent = time.monotonic() - self._scanned_at < RESCAN_S
+                if recent and self._usage <= SCAN_AT * self.budget:
+                    return 0
         if not self._evicting.acquire(blocking=False):
             return 0
         try:
@@ -279,12 +305,15 @@ class Replica:
                     continue
             used = sum(e[2] for e in entries)
             freed = 0
+            goal = self.budget if used <= self.budget else EVICT_TO * self.budget
             for _, path, size in sorted(entries):
-                if used - freed <= self.budget:
+                if used - freed <= goal:
                     break
                 if keep is not None and path == keep.ranges_path:
                     continue
                 freed += self._evict(path, size)
+            with self._estimating:
+                self._usage, self._scanned_at = used - freed, time.monotonic()
             return freed
         finally:
             self._evicting.release()
