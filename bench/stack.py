@@ -95,7 +95,7 @@ class Server:
             "PLATECUT_STACKS_SCHEDULER": self.cluster.address if self.cluster else "",
             "PLATECUT_VO_MAX_MAXREC": "100000",
             "PLATECUT_SERVER_TIMEOUT": "600",
-            "PLATECUT_STACKS_LOCAL_THREADS": os.environ.get("PROBE_THREADS", "4"),
+            "PLATECUT_STACKS_LOCAL_THREADS": str(LOCAL_THREADS),
         }
         try:
             self.gunicorn = Gunicorn(env, workers=2, log=Path(self.scratch.name) / "gunicorn.log")

@@ -164,7 +164,7 @@ client = create_app(settings).test_client()
 answer = client.get("/soda/sync", query_string={{"ID": "a03393m0s1", "CIRCLE": "0.2 12 0.03"}})
 assert answer.status_code == 200 and answer.data[:6] == b"SIMPLE", answer.data[:300]
 heavy = ("boto3", "botocore", "distributed", "dask", "matplotlib", "scipy.interpolate",
-         "mocpy")
+         "scipy.ndimage", "mocpy")
 print(sorted(m for m in heavy if m in sys.modules))
 """
     assert fresh(code) == "[]"

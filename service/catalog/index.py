@@ -12,13 +12,20 @@ import math
 
 import numpy as np
 from astropy import units as u
-from astropy.coordinates import Latitude, Longitude
-from cdshealpix.nested import cone_search, polygon_search
 
 from service.sky import Circle, Polygon, Range, Region, angle, radec, unit
 
 ORDERS = tuple(range(1, 11))  # 29 deg .. 3.4 arcmin cells
 CELL_SIZE_DEG = {k: 58.6 / 2**k for k in ORDERS}
+
+
+def _healpix():  # noqa: ANN202
+    """cdshealpix's searches and the angle types they take (astropy.coordinates: only
+    where the index is searched or built, not for a cutout by identifier)."""
+    from astropy.coordinates import Latitude, Longitude
+    from cdshealpix.nested import cone_search, polygon_search
+
+    return Latitude, Longitude, cone_search, polygon_search
 
 
 def order_for_radius(radius_deg: float) -> int:
@@ -36,6 +43,7 @@ def footprint_cells(vertices: np.ndarray) -> tuple[int, list[int]]:
     radius = math.degrees(float(angle(vertices, centre[None, :]).max()))
     order = order_for_radius(radius)
     ra, dec = radec(vertices)
+    Latitude, Longitude, _, polygon_search = _healpix()
     cells = polygon_search(Longitude(ra * u.deg), Latitude(dec * u.deg), depth=order, flat=True)[0]
     return order, sorted({int(c) for c in cells})
 
@@ -84,6 +92,7 @@ def region_cells(region: Region, order: int) -> list[int]:
     ra, dec, radius = _circumscribing_cone(region)
     if radius >= 179.0:
         return list(range(12 * 4**order))
+    Latitude, Longitude, cone_search, polygon_search = _healpix()
     simple_range = (
         isinstance(region, Range)
         and not region.full_ra

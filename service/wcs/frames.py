@@ -17,7 +17,6 @@ import math
 
 import numpy as np
 from astropy import units as u
-from astropy.coordinates import FK4, FK5, ICRS, FK4NoETerms, SkyCoord
 from astropy.io import fits
 from astropy.time import Time
 
@@ -54,6 +53,8 @@ class SkyFrame:
         """ICRS positions (degrees) of positions in this frame."""
         if self.is_icrs:
             return ra, dec
+        from astropy.coordinates import ICRS, SkyCoord  # FK4/FK5 solutions only
+
         coords = SkyCoord(np.asarray(ra) * u.deg, np.asarray(dec) * u.deg, frame=_astropy(self))
         icrs = coords.transform_to(ICRS())
         return icrs.ra.deg, icrs.dec.deg
@@ -62,6 +63,8 @@ class SkyFrame:
         """Positions in this frame of ICRS positions (degrees)."""
         if self.is_icrs:
             return ra, dec
+        from astropy.coordinates import ICRS, SkyCoord  # FK4/FK5 solutions only
+
         coords = SkyCoord(np.asarray(ra) * u.deg, np.asarray(dec) * u.deg, frame=ICRS())
         native = coords.transform_to(_astropy(self))
         return native.spherical.lon.deg, native.spherical.lat.deg
@@ -78,6 +81,8 @@ class SkyFrame:
 
 @functools.lru_cache(maxsize=64)
 def _astropy(frame: SkyFrame):  # noqa: ANN202
+    from astropy.coordinates import FK4, FK5, FK4NoETerms
+
     if frame.system == "FK5":
         return FK5(equinox=Time(frame.equinox or 2000.0, format="jyear", scale="tt"))
     equinox = Time(frame.equinox or 1950.0, format="byear", scale="tt")
