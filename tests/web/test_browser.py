@@ -235,4 +235,6 @@ def test_every_link_of_a_large_search_answers(live):
         full = url if url.startswith("http") else f"{live}{url}"
         reply = requests.get(full, timeout=300, stream=True)
         assert reply.status_code == 200, (url, reply.text[:200] if reply.status_code != 200 else "")
+        # read to the end: a client hanging up mid-body leaves the test server's file open
+        assert sum(len(part) for part in reply.iter_content(1 << 20)) > 0, url
         reply.close()
