@@ -41,14 +41,25 @@ def wait_until_answering(proc: subprocess.Popen, url: str, what: str) -> None:
             time.sleep(0.2)
 
 
-class MotoServer:
-    """moto in server mode, as a separate process, on 127.0.0.1."""
+#: moto's server, answering one request at a time: its DynamoDB checks a condition and
+#: writes without a lock, so on its threaded server two conditional writes naming the
+#: same version can both succeed (AWS evaluates them atomically)
+_SERIAL_MOTO = (
+    "import sys, moto.server as s; run = s.run_simple; "
+    "s.run_simple = lambda *a, **k: run(*a, **{**k, 'threaded': False}); s.main(sys.argv[1:])"
+)
 
-    def __init__(self) -> None:
+
+class MotoServer:
+    """moto in server mode, as a separate process, on 127.0.0.1 (``serial``: one request
+    at a time, for tests of conditional writes racing each other)."""
+
+    def __init__(self, serial: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        launch = ["-c", _SERIAL_MOTO] if serial else ["-m", "moto.server"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, *launch, "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

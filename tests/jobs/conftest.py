@@ -19,6 +19,7 @@ from service.settings import Settings, load_settings
 from service.vo import soda
 from service.vo.values import Params
 from service.wiring import Services
+from tests.servers import MotoServer
 
 RA, DEC, RADIUS = 0.2, 12.0, 0.03
 #: what parsing a job's parameters reads: the grid defaults and the service's identity
@@ -41,6 +42,15 @@ def ask(**values: object) -> JobRequest:
 def job_services(settings: Settings) -> Services:
     """The parts of a process that hands jobs to the Dask cluster of ``settings``."""
     return Services(settings, executor=DaskExecutor(settings))
+
+
+@pytest.fixture(scope="session")
+def serial_moto_server(aws_credentials: None) -> Iterator[MotoServer]:
+    """A moto server answering one request at a time: DynamoDB's conditional writes
+    atomic, as on AWS (moto's threaded server checks and writes without a lock)."""
+    server = MotoServer(serial=True)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ def where(request, tmp_path) -> tuple[str, str]:
     """(backend, address): an SQLite file, or a fresh table of the catalog's layout."""
     if request.param == "sqlite":
         return "sqlite", str(tmp_path / "catalog.sqlite")
-    url = request.getfixturevalue("moto_server").url
+    url = request.getfixturevalue("serial_moto_server").url
     table = f"platecut-jobs-{uuid.uuid4().hex[:8]}"
     catalog = DynamoCatalog(table, endpoint_url=url)
     catalog.create()  # jobs live in the catalog's table
