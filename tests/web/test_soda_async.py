@@ -208,7 +208,7 @@ def test_a_job_outlives_the_web_workers_that_created_it(served, gunicorn):
             try:
                 if requests.get(f"{served}/health", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a new worker still starting
                 pass
         assert time.monotonic() < deadline, "gunicorn did not replace its workers"
         time.sleep(0.2)
