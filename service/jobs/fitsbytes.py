@@ -67,10 +67,7 @@ def as_extension(frame: bytes, name: str) -> bytes:
     if parts is None:
         with fits.open(io.BytesIO(frame)) as hdus:
             image = next(h for h in hdus if h.is_image and h.data is not None)
-            hdu = fits.ImageHDU(image.data, image.header, name=name)
-            buffer = io.BytesIO()
-            fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(buffer, output_verify="fix")
-        return buffer.getvalue()[BLOCK:]  # an empty primary HDU is one block
+            return hdu_bytes(fits.ImageHDU(image.data, image.header, name=name))
     cards, data = parts
     naxis = int(cards[2][10:30])
     axes = cards[1 : 3 + naxis]
@@ -89,7 +86,7 @@ def hdu_bytes(hdu: fits.hdu.base.ExtensionHDU) -> bytes:
     """An extension HDU as it stands in a file."""
     buffer = io.BytesIO()
     fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(buffer, output_verify="fix")
-    return buffer.getvalue()[BLOCK:]
+    return buffer.getvalue()[BLOCK:]  # an empty primary HDU is one block
 
 
 def primary_bytes(hdu: fits.PrimaryHDU) -> bytes:
