@@ -310,7 +310,7 @@ start = time.perf_counter()
 held = client.get("/soda/sync", query_string=job["repeat"], headers={"If-None-Match": tag})
 out["not_modified"] = time.perf_counter() - start
 assert held.status_code == 304
-out["modules"] = sorted(m for m in ("boto3", "dask", "distributed", "matplotlib",
+out["modules"] = sorted(m for m in ("boto3", "botocore", "dask", "distributed", "matplotlib",
                                     "scipy.interpolate", "astropy.coordinates") if m in sys.modules)
 print(json.dumps(out))
 """
