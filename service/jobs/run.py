@@ -45,7 +45,8 @@ from service.jobs.store import JobStore
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 2.0  # a running job reports at least this often
 FLUSH_S = 0.25  # outcomes are recorded this soon after they come (progress, first frame)
-BATCH = 4  # frames of one mosaic cut in turn by one task, at most
+BATCH = 4  # frames cut in turn by one task, at most
+SPREAD = 4  # a packed job keeps at least this many tasks per thread of the cluster
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +100,23 @@ def by_mosaic(todo: list[FrameTask]) -> list[list[FrameTask]]:
         key = task.source.exposure.object_key if task.source else f"\0{task.index}"
         by_key.setdefault(key, []).append(task)
     return [tasks[i : i + BATCH] for tasks in by_key.values() for i in range(0, len(tasks), BATCH)]
+
+
+def pack(batches: list[list[FrameTask]], slots: int) -> list[list[FrameTask]]:
+    """Join consecutive batches of :func:`by_mosaic` into tasks of at most BATCH frames,
+    as long as the job keeps SPREAD tasks for each of the ``slots`` threads that run
+    them: a Dask task costs its scheduler and workers milliseconds of CPU, so a stack
+    of thousands of single-frame plates is cut in fewer, fuller tasks, while a small
+    one is spread over every thread. A batch is never split."""
+    frames = sum(len(b) for b in batches)
+    size = max(1, min(BATCH, frames // max(1, SPREAD * slots)))
+    packed: list[list[FrameTask]] = []
+    for batch in batches:
+        if packed and len(packed[-1]) + len(batch) <= size:
+            packed[-1] = packed[-1] + batch
+        else:
+            packed.append(batch)
+    return packed
 
 
 def cut_frames(

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from service.jobs.model import Outcome
-from service.jobs.run import FrameTask, by_mosaic, cut_frames, execute
+from service.jobs.run import FrameTask, by_mosaic, cut_frames, execute, pack
 from service.settings import Settings
 from service.wiring import Services
 
@@ -58,7 +58,7 @@ def run_job(settings: Settings, job_id: str) -> str:
         futures = []
 
         def submit(todo: list[FrameTask]) -> Iterable[tuple[int, Outcome]]:
-            batches = by_mosaic(todo)
+            batches = pack(by_mosaic(todo), sum(client.nthreads().values()))
             futures.extend(
                 client.submit(frames_task, settings, b, pure=False, retries=1) for b in batches
             )

@@ -7,7 +7,7 @@ import dataclasses
 from service.catalog.sqlite import SqliteCatalog
 from service.cutout.service import CutoutSpec
 from service.jobs.model import STACK
-from service.jobs.run import BATCH, FrameTask, by_mosaic
+from service.jobs.run import BATCH, SPREAD, FrameTask, by_mosaic, pack
 
 
 def test_frames_of_one_mosaic_are_one_batch_in_frame_order(vo_settings):
@@ -33,3 +33,26 @@ def test_frames_of_one_mosaic_are_one_batch_in_frame_order(vo_settings):
     assert [[t.index for t in b] for b in batches] == [[0, 2], [1], [3]]
     many = [dataclasses.replace(tasks[0], index=i) for i in range(2 * BATCH + 1)]
     assert [len(b) for b in by_mosaic(many)] == [BATCH, BATCH, 1]
+
+
+def test_a_large_job_is_packed_into_fuller_tasks_a_small_one_is_spread(vo_settings):
+    catalog = SqliteCatalog(vo_settings.catalog.sqlite_file())
+    plates = [p.plate_id for p in catalog.plates(limit=40)]
+    sources = {p: catalog.source(f"{p}m0s0") for p in plates}
+    catalog.close()
+    spec = CutoutSpec(None, 1.44, 8, 8)
+    ids = [plates[0]] * 3 + plates[1:]  # three frames of the first plate, one of the others
+    tasks = [
+        FrameTask("j", STACK, i, f"{p}m0s0", sources[p], spec, "application/fits")
+        for i, p in enumerate(ids)
+    ]
+    batches = by_mosaic(tasks)
+    assert [len(b) for b in batches] == [3] + [1] * (len(plates) - 1)
+    packed = pack(batches, slots=1)  # one thread: tasks of up to BATCH frames
+    size = min(BATCH, len(tasks) // SPREAD)
+    assert size > 1 and max(len(t) for t in packed) == size
+    assert SPREAD <= len(packed) < len(batches)
+    assert [t.index for task in packed for t in task] == [t.index for t in tasks]
+    task_of = {t.index: n for n, task in enumerate(packed) for t in task}
+    assert all(len({task_of[t.index] for t in b}) == 1 for b in batches)  # batches whole
+    assert pack(batches, slots=len(tasks)) == batches  # a thread a frame: nothing joined
