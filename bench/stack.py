@@ -16,7 +16,9 @@ wide as DASCH's, fpack's row tiles, a few thousand rows high to keep the archive
 disk) it also measures, in this process on the same files: each frame's floor (the
 decode of the rows it needs and the resampling of its grid, one thread, warm) and
 the row-tile minimum of its bytes, against the stack's bytes per frame and its warm
-CPU time per frame (wall time x cores / frames). ``--cluster external`` runs the
+CPU time per frame (wall time x cores / frames, and measured from /proc over the
+server's processes); and a bound: the same frames cut warm by as many plain processes
+as cores, mosaics dealt out in turn, with no scheduler, job or HTTP. ``--cluster external`` runs the
 stacks on a Dask cluster started separately (``dask scheduler`` and ``dask worker``
 processes, a fresh one for each cold run), and the scaling model is fitted from the
 1- and 2-worker runs: time = frames x per-frame cost / workers + fixed cost.
@@ -106,11 +108,36 @@ class Server:
             raise
         self.url = self.gunicorn.url
 
+    def cpu_s(self) -> float:
+        """CPU seconds used so far by the server's processes (gunicorn, its local
+        cluster, or the external cluster's scheduler and workers), from /proc."""
+        roots = [self.gunicorn.proc.pid] + [q.pid for q in getattr(self.cluster, "procs", [])]
+        return tree_cpu_s(roots)
+
     def close(self) -> None:
         self.gunicorn.stop()
         if self.cluster is not None:
             self.cluster.stop()
         self.scratch.cleanup()
+
+
+def tree_cpu_s(roots: list[int]) -> float:
+    """User + system CPU seconds of the processes ``roots`` and all their descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # ended meanwhile
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    inside, grew = set(roots), True
+    while grew:
+        more = {pid for pid, (parent, _) in stats.items() if parent in inside} - inside
+        inside |= more
+        grew = bool(more)
+    return sum(stats[pid][1] for pid in inside if pid in stats)
 
 
 def sequential(url: str, session: requests.Session, grid: Grid) -> dict:
@@ -226,6 +253,90 @@ def frame_steps(root: Path, origin: RangeFileServer, catalog_path: Path, grid: G
     return {**out, "minimum": minimum, "frames": sum(len(b) for b in boxes.values())}
 
 
+BOUND_PART = """
+import sys
+from bench.stack import bound_part
+bound_part(*sys.argv[1:])
+"""
+
+
+def bound_part(url: str, root: str, catalog_path: str, scratch: str, side: str, part: str,
+               parts: str, go: str) -> None:  # fmt: skip
+    """In a process of its own: cut, as a worker does (one decode thread, FITS written
+    to a local result store), the frames of every ``parts``-th mosaic of the stack from
+    the replica under ``scratch``, starting at time ``go``; print its end and CPU time."""
+    import json
+
+    from service.catalog.query import ExposureQuery
+    from service.cutout.engine import CutoutEngine, CutoutLimits, CutoutRequest
+    from service.cutout.grid import TargetGrid
+    from service.jobs.results import LocalResults
+    from service.rangeread.reader import MosaicReader, ReadOptions
+    from service.rangeread.replica import Replica
+    from service.sky import Circle
+    from service.storage.s3 import S3Store
+
+    catalog = SqliteCatalog(Path(catalog_path))
+    rows = catalog.search(ExposureQuery(regions=(Circle(*FIELD, 1e-7),), maxrec=100000)).rows
+    keys = sorted({r.object_key for r in rows})
+    mine = set(keys[int(part) :: int(parts)])
+    sources = [catalog.source(r.obs_id) for r in rows if r.object_key in mine]
+    request = CutoutRequest(TargetGrid(FIELD[0], FIELD[1], int(side), int(side), SCALE))
+    store = S3Store(BUCKET, Path(root).name, POLICY, endpoint_url=url)
+    reader = MosaicReader(
+        store, Replica(Path(scratch) / "cache", 1 << 36), ReadOptions(decode_threads=1)
+    )
+    engine = CutoutEngine(reader, CutoutLimits(10**8, 10**9))
+    results = LocalResults(Path(scratch) / "results")
+    engine.make(sources[0], request)  # imports and decoder tables, as a warmed worker
+    while time.time() < float(go):
+        time.sleep(0.001)
+    cpu = time.process_time()
+    for k, source in enumerate(sources):
+        result = engine.make(source, request)
+        results.put("bound", f"frame-{part}-{k:04d}.fits", result.to_fits(), "application/fits")
+    print(json.dumps({"end": time.time(), "cpu": time.process_time() - cpu, "n": len(sources)}))
+    engine.close()
+
+
+def process_bound(root: Path, origin: RangeFileServer, catalog: Path, grid: Grid, cores: int,
+                  repeat: int) -> dict:  # fmt: skip
+    """The stack's frames cut warm by ``cores`` plain processes, the mosaics dealt out
+    in turn, with no scheduler, job or HTTP: what the frames alone cost on this machine
+    (medians of ``repeat``: wall time from a common start to the last frame, CPU)."""
+    import json
+    import subprocess
+    import sys
+
+    runs = []
+    with tempfile.TemporaryDirectory() as scratch:
+
+        def parts(n: int, go: float) -> list[dict]:
+            args = [origin.url, str(root), str(catalog), scratch, str(grid.side)]
+            procs = [
+                subprocess.Popen(
+                    [sys.executable, "-c", BOUND_PART, *args, str(k), str(n), str(go)],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    cwd=Path(__file__).resolve().parent.parent,
+                )  # fmt: skip
+                for k in range(n)
+            ]
+            outs = [p.communicate()[0] for p in procs]
+            if any(p.returncode for p in procs):
+                raise RuntimeError("a bound process failed")
+            return [json.loads(o.strip().splitlines()[-1]) for o in outs]
+
+        parts(1, 0.0)  # fills the replica
+        for _ in range(repeat):
+            go = time.time() + 5.0  # every process has imported and warmed up by then
+            outs = parts(cores, go)
+            total = max(o["end"] for o in outs) - go
+            cpu, frames = sum(o["cpu"] for o in outs), sum(o["n"] for o in outs)
+            runs.append({"total": total, "cpu": cpu, "frames": frames})
+    return {k: median([r[k] for r in runs]) for k in ("total", "cpu", "frames")}
+
+
 def main() -> None:
     """Print the benchmark's tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -265,7 +376,10 @@ def main() -> None:
                         cold = how(server.url, session, grid)
                         cold["fetched"] = sum(e[5] for e in origin.log[since:])
                         runs.setdefault(f"{label}, cold", []).append(cold)
-                        runs.setdefault(f"{label}, warm", []).append(how(server.url, session, grid))
+                        spent = server.cpu_s()
+                        warm = how(server.url, session, grid)
+                        warm["cpu"] = server.cpu_s() - spent
+                        runs.setdefault(f"{label}, warm", []).append(warm)
                 finally:
                     server.close()
             for workers in sorted({1, 2, cores}):
@@ -278,6 +392,7 @@ def main() -> None:
                 finally:
                     server.close()
         steps = frame_steps(root, origin, catalog, grid)
+        bound = process_bound(root, origin, catalog, grid, cores, args.repeat)
     finally:
         origin.stop()
     frames = runs["stack, cold"][0]["frames"]
@@ -335,6 +450,17 @@ def main() -> None:
           f"{cpu_per_frame * 1000:.1f} ms of a core a frame ({cpu_per_frame / floor_per_frame:.2f}x"
           f"). Row-tile minimum {minimum / 1e6:.2f} MB a frame, the cold stack fetched "
           f"{fetched / 1e6:.2f} MB a frame.\n")  # fmt: skip
+    stack_cpu = median([v["cpu"] for v in runs["stack, warm"]]) / frames
+    loop_cpu = median([v["cpu"] for v in runs["sequential SODA loop, warm"]]) / frames
+    print(f"Measured CPU (from /proc, the server's processes: gunicorn, Dask scheduler and "
+          f"workers) a frame, warm: stack {stack_cpu * 1000:.1f} ms "
+          f"({stack_cpu / floor_per_frame:.2f}x the floor), loop {loop_cpu * 1000:.1f} ms "
+          f"({loop_cpu / floor_per_frame:.2f}x).\n")  # fmt: skip
+    print(f"Bound: the same {bound['frames']:.0f} frames cut warm by {cores} plain processes "
+          f"(no scheduler, job or HTTP): {bound['total']:.2f} s, "
+          f"{bound['cpu'] / bound['frames'] * 1000:.1f} ms of CPU a frame; "
+          f"{bound['total'] / totals['sequential SODA loop, warm']:.2f}x the warm loop, the "
+          f"warm stack {totals['stack, warm'] / bound['total']:.2f}x the bound.\n")  # fmt: skip
     if 1 in scaling and 2 in scaling:
         per = 2 * (scaling[1] - scaling[2]) / frames
         fixed = 2 * scaling[2] - scaling[1]
@@ -347,7 +473,11 @@ def main() -> None:
     print(f"| bytes fetched per frame (cold stack) / row-tile minimum | {fetched / minimum:.3f}"
           f" | <= 1.05 |")  # fmt: skip
     print(f"| warm stack CPU per frame (wall x {cores} / frames) / floor | "
-          f"{cpu_per_frame / floor_per_frame:.2f} | <= 1.5 |\n")  # fmt: skip
+          f"{cpu_per_frame / floor_per_frame:.2f} | <= 1.5 |")  # fmt: skip
+    print(f"| warm stack CPU per frame (measured) / floor | {stack_cpu / floor_per_frame:.2f} "
+          f"| |")  # fmt: skip
+    print(f"| bound ({cores} plain processes) / sequential loop warm | "
+          f"{bound['total'] / totals['sequential SODA loop, warm']:.2f} | |\n")  # fmt: skip
 
 
 if __name__ == "__main__":
