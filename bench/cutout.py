@@ -194,6 +194,10 @@ def w1(args: argparse.Namespace, origin: RangeFileServer, work: Path) -> None:
     for name, (fx, fy) in positions.items():
         ra, dec = solution.pixel_to_world(np.array([fx * nx - 0.5]), np.array([fy * ny]))
         grids[name] = TargetGrid(float(ra[0]), float(dec[0]), 835, 835, 1.44)
+    if args.fresh_only:
+        fresh_process(root, origin, work, obs_id, grids, args.repeat)
+        catalog.close()
+        return
     mosaic = root / source.exposure.object_key
     rows = {}  # label -> list of (steps, waves, requests, bytes)
     boxes = {}
@@ -293,9 +297,10 @@ FRESH = """
 import json, sys, time
 begun = float(sys.argv[1])
 job = json.loads(sys.argv[2])
-from service.app import create_app
+from service.app import create_app, settle
 imported = time.time()
 app = create_app()
+settle()  # as the Lambda handler and each gunicorn worker do once the app is built
 built = time.time()
 client = app.test_client()
 out = {"import": imported - begun, "app": built - imported}
@@ -320,7 +325,13 @@ def fresh_process(root, origin, work, obs_id, grids, repeat) -> None:  # noqa: A
     """A process that has just started (the Lambda cold start, a new gunicorn worker):
     from exec to its first cold cutout answered through the app (S3 store to the same
     origin, its own empty replica), against the same process's next cold cutout (other
-    rows of the plate) and a repeat: what starting costs beyond the bytes."""
+    rows of the plate) and a repeat: what starting costs beyond the bytes.
+
+    Twice, in turn: with the package's bytecode compiled beforehand (``compileall``, as
+    an installed package and the image have it), and from its source (an editable
+    checkout under PYTHONDONTWRITEBYTECODE=1, which this machine sets, compiles every
+    module of ``service`` at each start). Dependencies keep the bytecode pip wrote."""
+    import shutil
 
     def query(grid: TargetGrid) -> dict:
         radius = grid.nx * grid.scale_arcsec / 7200
@@ -329,38 +340,47 @@ def fresh_process(root, origin, work, obs_id, grids, repeat) -> None:  # noqa: A
 
     job = {"first": query(grids["interior"]), "second": query(grids["edge"])}
     job["repeat"] = job["first"]
-    runs = []
+    project = Path(__file__).resolve().parent.parent
+    runs: dict[str, list[dict]] = {"bytecode": [], "source": []}
     for i in range(repeat):
-        env = {
-            **os.environ,
-            "PLATECUT_CONFIG": "",
-            "PLATECUT_ARCHIVE_ROOT": f"s3://{BUCKET}/{root.name}",
-            "PLATECUT_STORAGE_S3_ENDPOINT_URL": origin.url,
-            "PLATECUT_CATALOG_SQLITE_PATH": str(work / "w1.sqlite"),
-            "PLATECUT_CACHE_DIR": str(work / f"fresh-cache-{i}"),
-            "PLATECUT_STACKS_SCHEDULER": "tcp://127.0.0.1:9",
-        }
-        done = subprocess.run(
-            [sys.executable, "-c", FRESH, str(time.time()), json.dumps(job)],
-            capture_output=True, text=True, env=env, cwd=Path(__file__).parent.parent,
-        )  # fmt: skip
-        if done.returncode:
-            raise RuntimeError(done.stderr[-3000:])
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        for variant, values in runs.items():
+            for cache in (project / "service").rglob("__pycache__"):
+                shutil.rmtree(cache)
+            if variant == "bytecode":
+                subprocess.run([sys.executable, "-m", "compileall", "-q", "service"],
+                               cwd=project, check=True)  # fmt: skip
+            env = {
+                **os.environ,
+                "PYTHONDONTWRITEBYTECODE": "1",  # the runs leave the package as they found it
+                "PLATECUT_CONFIG": "",
+                "PLATECUT_ARCHIVE_ROOT": f"s3://{BUCKET}/{root.name}",
+                "PLATECUT_STORAGE_S3_ENDPOINT_URL": origin.url,
+                "PLATECUT_CATALOG_SQLITE_PATH": str(work / "w1.sqlite"),
+                "PLATECUT_CACHE_DIR": str(work / f"fresh-cache-{variant}-{i}"),
+                "PLATECUT_STACKS_SCHEDULER": "tcp://127.0.0.1:9",
+            }
+            done = subprocess.run(
+                [sys.executable, "-c", FRESH, str(time.time()), json.dumps(job)],
+                capture_output=True, text=True, env=env, cwd=project,
+            )  # fmt: skip
+            if done.returncode:
+                raise RuntimeError(done.stderr[-3000:])
+            values.append(json.loads(done.stdout.strip().splitlines()[-1]))
     print(f"### A fresh process: exec to its first cold cutout, medians of {repeat}\n")
-    print("| step | time |")
-    print("|---|---|")
+    print("| step | bytecode compiled (installed, image) | from source (editable checkout) |")
+    print("|---|---|---|")
     for key, label in (("import", "exec + import service.app"), ("app", "create_app()"),
                        ("first", "first cutout (cold, fresh process)"),
                        ("from_exec", "exec to first cutout answered"),
                        ("second", "next cold cutout, same process (other rows)"),
                        ("repeat", "repeat, warm"),
                        ("not_modified", "repeat with If-None-Match: 304")):  # fmt: skip
-        value = median([r[key] for r in runs])
-        print(f"| {label} | {value * 1000:.1f} ms |")
-    first, second = median([r["first"] for r in runs]), median([r["second"] for r in runs])
+        cells = [median([r[key] for r in values]) * 1000 for values in runs.values()]
+        print(f"| {label} | " + " | ".join(f"{v:.1f} ms" for v in cells) + " |")
+    ran = runs["bytecode"]
+    first, second = median([r["first"] for r in ran]), median([r["second"] for r in ran])
     print(f"\nfirst / next cold cutout: {first / second:.2f}; modules loaded by then: "
-          f"{', '.join(runs[0]['modules']) or 'none of boto3, dask, matplotlib'}\n")  # fmt: skip
+          f"{', '.join(ran[0]['modules']) or 'none of boto3, dask, matplotlib'}\n")  # fmt: skip
 
 
 def decode_scaling(root, origin, catalog, obs_id, grid, repeat) -> None:  # noqa: ANN001
@@ -422,6 +442,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=30.0)
     parser.add_argument("--skip-fifty", action="store_true")
     parser.add_argument(
+        "--fresh-only", action="store_true", help="only the fresh process (no peers, no fifty)"
+    )
+    parser.add_argument(
         "--layout",
         choices=("platecut", "dasch-dr7"),
         default="platecut",
@@ -434,7 +457,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as work:
             w1(args, origin, Path(work))
-            if not args.skip_fifty:
+            if not (args.skip_fifty or args.fresh_only):
                 fifty(args, origin, Path(work))
     finally:
         origin.stop()

@@ -69,6 +69,13 @@ def on_starting(server) -> None:  # noqa: ANN001
     server.log.info("local Dask cluster at %s", address)
 
 
+def post_worker_init(worker) -> None:  # noqa: ANN001
+    """The worker's app is built: keep it out of the garbage collector's scans."""
+    from service.app import settle
+
+    settle()
+
+
 def child_exit(server, worker) -> None:  # noqa: ANN001
     """A worker's live gauges go with it (its counts stay in the totals)."""
     from prometheus_client import multiprocess

@@ -13,7 +13,7 @@ from typing import Any
 
 from apig_wsgi import make_lambda_handler
 
-from service.app import create_app
+from service.app import create_app, settle
 from service.settings import Settings
 
 #: MIME type prefixes returned as text; every other body is base64 (FITS, PNG, JPEG)
@@ -22,9 +22,11 @@ TEXT = ("text/", "application/json", "application/xml", "application/x-votable+x
 
 def build_handler(settings: Settings | None = None) -> Callable[[dict, Any], dict]:
     """A Lambda handler over an app made from ``settings`` (default: environment)."""
-    return make_lambda_handler(
+    handler = make_lambda_handler(
         create_app(settings), binary_support=True, non_binary_content_type_prefixes=TEXT
     )
+    settle()
+    return handler
 
 
 def __getattr__(name: str) -> Callable[[dict, Any], dict]:

@@ -178,3 +178,21 @@ def test_every_module_fits_in_a_head():
         if (n := len(path.read_text().splitlines())) > 400
     }
     assert long == {}
+
+
+def test_the_lambda_handler_freezes_what_start_up_made(vo_settings):
+    """The Lambda cold start keeps the start-up objects out of the collector's scans
+    (a full collection walked them during the first request)."""
+    code = f"""
+import gc
+from service.lambda_handler import build_handler
+from service.settings import load_settings
+settings = load_settings(env={{}}, overrides={{
+    "archive": {{"root": {vo_settings.archive.root!r}}},
+    "catalog": {{"sqlite_path": {str(vo_settings.catalog.sqlite_file())!r}}},
+    "cache": {{"dir": {str(vo_settings.cache.path())!r}}}}})
+before = gc.get_freeze_count()
+build_handler(settings)
+print(before, gc.get_freeze_count() > 10000)
+"""
+    assert fresh(code) == "0 True"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +29,7 @@ def warm() -> None:
     from service.rangeread import decode
 
     decode.warm_up()
+    gc.freeze()  # the imports stay out of the collector's scans (service.app.settle)
 
 
 @functools.lru_cache(maxsize=4)
