@@ -21,6 +21,9 @@ COPY service ./service
 COPY conf ./conf
 COPY votable_templates ./votable_templates
 RUN pip install --no-cache-dir --no-deps -e . && apt-get purge -y gcc && apt-get autoremove -y
+# bytecode of the package made once here: PYTHONDONTWRITEBYTECODE (and a read-only /app)
+# would otherwise make every worker and cold start compile it (~60 ms, docs/BENCHMARKS.md)
+RUN python -m compileall -q service
 RUN useradd --create-home platecut && mkdir -p /app/var && chown platecut /app/var
 USER platecut
 EXPOSE 8080
