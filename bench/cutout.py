@@ -297,7 +297,8 @@ FRESH = """
 import json, sys, time
 begun = float(sys.argv[1])
 job = json.loads(sys.argv[2])
-from service.app import create_app, settle
+from service.app import create_app
+from service.wiring import settle
 imported = time.time()
 app = create_app()
 settle()  # as the Lambda handler and each gunicorn worker do once the app is built

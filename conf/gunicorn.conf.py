@@ -71,7 +71,7 @@ def on_starting(server) -> None:  # noqa: ANN001
 
 def post_worker_init(worker) -> None:  # noqa: ANN001
     """The worker's app is built: keep it out of the garbage collector's scans."""
-    from service.app import settle
+    from service.wiring import settle
 
     settle()
 

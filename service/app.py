@@ -7,7 +7,6 @@ from them and attached to the app; blueprints stay thin and reach them through
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 from flask import Flask, Response, current_app, request
@@ -69,14 +68,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     for problem in readiness.problems(context.services_of(app), reach=False):
         app.logger.warning("not ready: %s", problem)
     return app
-
-
-def settle() -> None:
-    """Keep what a serving process made at start-up (modules, the app) out of the
-    garbage collector's scans (``gc.freeze``): a full collection in a fresh process
-    walked all of it, ~40 ms of its first request. Called by the entry points (the
-    Lambda handler, each gunicorn worker, each Dask worker) once the app is built."""
-    gc.freeze()
 
 
 def _limit_query() -> None:

@@ -13,8 +13,9 @@ from typing import Any
 
 from apig_wsgi import make_lambda_handler
 
-from service.app import create_app, settle
+from service.app import create_app
 from service.settings import Settings
+from service.wiring import settle
 
 #: MIME type prefixes returned as text; every other body is base64 (FITS, PNG, JPEG)
 TEXT = ("text/", "application/json", "application/xml", "application/x-votable+xml")

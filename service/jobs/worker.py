@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 from collections.abc import Iterable
 from typing import Any
 
 from service.jobs.model import Outcome
 from service.jobs.run import FrameTask, by_mosaic, cut_frames, execute, pack
 from service.settings import Settings
-from service.wiring import Services
+from service.wiring import Services, settle
 
 
 def warm() -> None:
@@ -29,7 +28,7 @@ def warm() -> None:
     from service.rangeread import decode
 
     decode.warm_up()
-    gc.freeze()  # the imports stay out of the collector's scans (service.app.settle)
+    settle()
 
 
 @functools.lru_cache(maxsize=4)
