@@ -188,34 +188,45 @@ STEPS = ("catalog", "catalog_wcs", "mapping", "fetch", "decompress", "interpolat
          "store")  # fmt: skip
 
 
+def stack_frames(catalog: SqliteCatalog, side: int) -> tuple[list, object]:
+    """The catalog rows of the stack's exposures and the request for its common grid."""
+    from service.catalog.query import ExposureQuery
+    from service.cutout.engine import CutoutRequest
+    from service.cutout.grid import TargetGrid
+    from service.sky import Circle
+
+    rows = catalog.search(ExposureQuery(regions=(Circle(*FIELD, 1e-7),), maxrec=100000)).rows
+    return rows, CutoutRequest(TargetGrid(FIELD[0], FIELD[1], side, side, SCALE))
+
+
+def worker_parts(url: str, root_name: str, scratch: Path) -> tuple[object, object]:
+    """A cutout engine and a local result store as a Dask worker has them (one decode
+    thread), over the origin at ``url`` with its replica under ``scratch``."""
+    from service.cutout.engine import CutoutEngine, CutoutLimits
+    from service.jobs.results import LocalResults
+    from service.rangeread.reader import MosaicReader, ReadOptions
+    from service.rangeread.replica import Replica
+    from service.storage.s3 import S3Store
+
+    store = S3Store(BUCKET, root_name, POLICY, endpoint_url=url)
+    reader = MosaicReader(store, Replica(scratch / "cache", 1 << 36), ReadOptions(decode_threads=1))
+    return CutoutEngine(reader, CutoutLimits(10**8, 10**9)), LocalResults(scratch / "results")
+
+
 def frame_steps(root: Path, origin: RangeFileServer, catalog_path: Path, grid: Grid) -> dict:
     """Every frame of the stack cut in this process as a Dask worker cuts it (one decode
     thread, the stack's grid, its FITS written to a local result store), cold through the
     origin and again warm: the time of each step, the floor (decode of its rows and
     resampling of its grid) and the row-tile minimum of the stack's bytes (each
     mosaic's rows read once)."""
-    from service.catalog.query import ExposureQuery
-    from service.cutout.engine import CutoutEngine, CutoutLimits, CutoutRequest
-    from service.cutout.grid import TargetGrid
-    from service.jobs.results import LocalResults
-    from service.rangeread.reader import MosaicReader, ReadOptions
-    from service.rangeread.replica import Replica
-    from service.sky import Circle
-    from service.storage.s3 import S3Store
     from tests.fitsfiles import independent_minimum
 
     catalog = SqliteCatalog(catalog_path)
-    rows = catalog.search(ExposureQuery(regions=(Circle(*FIELD, 1e-7),), maxrec=100000)).rows
-    request = CutoutRequest(TargetGrid(FIELD[0], FIELD[1], grid.side, grid.side, SCALE))
+    rows, request = stack_frames(catalog, grid.side)
     out: dict[str, dict[str, list[float]]] = {"cold": {}, "warm": {}}
     boxes: dict[str, list[tuple[int, int, int, int]]] = {}
     with tempfile.TemporaryDirectory() as scratch:
-        store = S3Store(BUCKET, root.name, POLICY, endpoint_url=origin.url)
-        reader = MosaicReader(
-            store, Replica(Path(scratch) / "cache", 1 << 36), ReadOptions(decode_threads=1)
-        )
-        engine = CutoutEngine(reader, CutoutLimits(10**8, 10**9))
-        results = LocalResults(Path(scratch) / "results")
+        engine, results = worker_parts(origin.url, root.name, Path(scratch))
         for k, row in enumerate(rows):
             for phase in ("cold", "warm"):
                 start = time.perf_counter()
@@ -267,27 +278,12 @@ def bound_part(url: str, root: str, catalog_path: str, scratch: str, side: str, 
     the replica under ``scratch``, starting at time ``go``; print its end and CPU time."""
     import json
 
-    from service.catalog.query import ExposureQuery
-    from service.cutout.engine import CutoutEngine, CutoutLimits, CutoutRequest
-    from service.cutout.grid import TargetGrid
-    from service.jobs.results import LocalResults
-    from service.rangeread.reader import MosaicReader, ReadOptions
-    from service.rangeread.replica import Replica
-    from service.sky import Circle
-    from service.storage.s3 import S3Store
-
     catalog = SqliteCatalog(Path(catalog_path))
-    rows = catalog.search(ExposureQuery(regions=(Circle(*FIELD, 1e-7),), maxrec=100000)).rows
+    rows, request = stack_frames(catalog, int(side))
     keys = sorted({r.object_key for r in rows})
     mine = set(keys[int(part) :: int(parts)])
     sources = [catalog.source(r.obs_id) for r in rows if r.object_key in mine]
-    request = CutoutRequest(TargetGrid(FIELD[0], FIELD[1], int(side), int(side), SCALE))
-    store = S3Store(BUCKET, Path(root).name, POLICY, endpoint_url=url)
-    reader = MosaicReader(
-        store, Replica(Path(scratch) / "cache", 1 << 36), ReadOptions(decode_threads=1)
-    )
-    engine = CutoutEngine(reader, CutoutLimits(10**8, 10**9))
-    results = LocalResults(Path(scratch) / "results")
+    engine, results = worker_parts(url, Path(root).name, Path(scratch))
     engine.make(sources[0], request)  # imports and decoder tables, as a warmed worker
     while time.time() < float(go):
         time.sleep(0.001)
