@@ -24,7 +24,7 @@ def serve(workers: int, threads: int, address_file: Path) -> None:
     reads wait on the store while others decode) until SIGTERM."""
     from distributed import Client, LocalCluster
 
-    from service.jobs.worker import warm
+    from service.jobs.plugin import WarmUp
 
     scratch = tempfile.mkdtemp(prefix="platecut-dask-")
     cluster = LocalCluster(
@@ -37,7 +37,7 @@ def serve(workers: int, threads: int, address_file: Path) -> None:
         local_directory=scratch,
     )
     with Client(cluster) as client:
-        client.run(warm)  # imports and decoder tables: the first frame costs no more
+        client.register_plugin(WarmUp())  # also on a worker its nanny restarts
     tmp = address_file.with_name(address_file.name + ".tmp")
     tmp.write_text(cluster.scheduler_address)
     os.replace(tmp, address_file)

@@ -53,10 +53,14 @@ class DaskExecutor:
             )
         with self._lock:
             if self._client is None:
+                from service.jobs.plugin import WarmUp
+
                 try:
-                    self._client = Client(address, timeout=10, set_as_default=False)
+                    client = Client(address, timeout=10, set_as_default=False)
                 except (OSError, TimeoutError) as exc:
                     raise TransientFault(f"the Dask scheduler {address} cannot be reached") from exc
+                client.register_plugin(WarmUp())  # workers of any cluster, and those joining
+                self._client = client
             return self._client
 
     def submit(self, job_id: str, queued: Callable[[], bool]) -> None:

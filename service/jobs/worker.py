@@ -21,7 +21,8 @@ from service.wiring import Services, settle
 
 def warm() -> None:
     """Import what frames need and set up the decoders, so that a worker's first frame
-    costs what the others do (run on every worker when the local cluster starts)."""
+    costs what the others do (run on every worker of a cluster by
+    :class:`service.jobs.plugin.WarmUp`)."""
     import astropy.wcs  # noqa: F401
     import scipy.ndimage  # noqa: F401
 

@@ -1,7 +1,8 @@
 """Past one machine: a stack on a Dask cluster started separately, as an operator runs
 one (``dask scheduler`` and two ``dask worker`` processes), named to gunicorn by
 ``stacks.scheduler``: every frame equals ``/soda/sync`` on the same grid, the workers
-never import Flask, and gunicorn starts no cluster of its own."""
+never import Flask, the job executor warms them up (its worker plugin), and gunicorn
+starts no cluster of its own."""
 
 from __future__ import annotations
 
@@ -62,6 +63,9 @@ def test_a_stack_on_a_separate_cluster_equals_soda_sync(vo_settings, tmp_path):
             assert len(seen) == 2 and all(m == [] for m in seen.values()), seen
             ran = client.run(lambda: "service.jobs.worker" in __import__("sys").modules)
             assert all(ran.values())  # they did cut the frames
+            # the executor's warm-up plugin ran on workers nobody started with it
+            frozen = client.run(lambda: __import__("gc").get_freeze_count())
+            assert len(frozen) == 2 and all(n > 0 for n in frozen.values()), frozen
     finally:
         if server is not None:
             server.stop()
