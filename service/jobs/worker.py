@@ -60,16 +60,17 @@ def run_job(settings: Settings, job_id: str) -> str:
         futures = []
 
         def submit(todo: list[FrameTask]) -> Iterable[tuple[int, Outcome]]:
-            batches = pack(by_mosaic(todo), sum(client.nthreads().values()))
-            futures.extend(
-                client.submit(frames_task, settings, b, pure=False, retries=1) for b in batches
-            )
+            batches = {}
+            for batch in pack(by_mosaic(todo), sum(client.nthreads().values())):
+                future = client.submit(frames_task, settings, batch, pure=False, retries=1)
+                batches[future.key] = batch
+                futures.append(future)
             for future in as_completed(futures):
                 if future.status == "finished":
                     yield from future.result()
                 elif future.status == "error":
                     error = Outcome("error", f"FatalFault: {future.exception()}")
-                    yield from ((t.index, error) for t in batches[futures.index(future)])
+                    yield from ((t.index, error) for t in batches[future.key])
 
         def cancel() -> None:
             client.cancel(futures)
