@@ -118,6 +118,7 @@ class CutoutSettings:
     mapping_step: int
     mapping_tolerance_px: float
     decode_threads: int  # tiles decoded in parallel per process; 0: one per core
+    compute_slots: int  # cutouts of one process decoding/resampling at once; 0: no limit
 
 
 @dataclasses.dataclass(frozen=True)

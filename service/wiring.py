@@ -52,6 +52,7 @@ def read_options(settings: Settings) -> ReadOptions:
         stat_ttl_s=cache.stat_ttl_s,
         memory_mosaics=cache.memory_mosaics,
         decode_threads=settings.cutout.decode_threads,
+        compute_slots=settings.cutout.compute_slots,
     )
 
 

@@ -11,6 +11,7 @@ Depends on the catalog interface, the cutout engine and the preview renderer.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -174,6 +175,11 @@ class CutoutService:
     def check(self, request: CutoutRequest) -> None:
         """Refuse a request beyond the limits, before any search or read."""
         self.engine.check_request(request)
+
+    def computing(self) -> contextlib.AbstractContextManager[None]:
+        """Hold one of the process's compute slots for the block (its waits for the store
+        lend it to another cutout); without a limit (``cutout.compute_slots`` 0), nothing."""
+        return self.engine.reader.slots.computing()
 
     def cut(
         self, source: CutoutSource, request: CutoutRequest, stats: FetchStats | None = None

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 import numpy as np
 
 from service.catalog.records import CutoutSource
-from service.cutout.engine import NoOverlap
+from service.cutout.engine import CutoutResult, NoOverlap
 from service.cutout.service import FITS_TYPES, CutoutService, CutoutSpec
 from service.faults import Fault, NotFoundFault
 from service.jobs.model import (
@@ -135,28 +135,37 @@ def cut_frame(task: FrameTask, cutouts: CutoutService, results: ResultStore) -> 
         request = cutouts.request_for(source.exposure, task.spec)
         if task.kind == STACK:
             request = dataclasses.replace(request, trim=False)  # one grid for every frame
-        result = cutouts.cut(source, request)
-        if isinstance(result, NoOverlap):
-            return Outcome("no-overlap", "the grid misses the plate", 1.0)
-        result.header["FRAME"] = (task.index + 1, "frame of the job (1-based, date order)")
-        result.header["OBS_ID"] = (task.obs_id, "exposure solution")
-        result.header["PUBDID"] = (source.exposure.publisher_did[-68:], "its publisher DID")
         names = frame_names(task.index, task.kind, task.mime)
-        nan = float(np.isnan(result.data).mean()) if result.data.dtype.kind == "f" else 0.0
-        for name in names:
-            if name.endswith(".fits"):
-                results.put(task.job_id, name, result.to_fits(), "application/fits")
-            elif task.kind == STACK:
-                continue  # a stack frame's preview is made when first asked for (outputs)
-            else:
-                rendered = cutouts.render(result, task.mime, task.spec.preview)
-                results.put(task.job_id, name, rendered.body, task.mime)
+        with cutouts.computing():  # the pixels and the files' bytes; storing them waits
+            result = cutouts.cut(source, request)
+            if isinstance(result, NoOverlap):
+                return Outcome("no-overlap", "the grid misses the plate", 1.0)
+            result.header["FRAME"] = (task.index + 1, "frame of the job (1-based, date order)")
+            result.header["OBS_ID"] = (task.obs_id, "exposure solution")
+            result.header["PUBDID"] = (source.exposure.publisher_did[-68:], "its publisher DID")
+            nan = float(np.isnan(result.data).mean()) if result.data.dtype.kind == "f" else 0.0
+            files = [(name, *_frame_file(name, task, result, cutouts)) for name in names]
+        for name, body, mime in files:
+            if body is not None:
+                results.put(task.job_id, name, body, mime)
         return Outcome("ok", "", nan, names)
     except Fault as exc:
         return Outcome("error", f"{exc.dali_label}: {exc}"[:500], 1.0)
     except Exception as exc:  # noqa: BLE001 - a frame never fails the job
         log.exception("frame %d of job %s", task.index, task.job_id)
         return Outcome("error", f"FatalFault: {type(exc).__name__}"[:500], 1.0)
+
+
+def _frame_file(
+    name: str, task: FrameTask, result: CutoutResult, cutouts: CutoutService
+) -> tuple[bytes | None, str]:
+    """The bytes and media type of one file of a frame (None: made when first asked for,
+    as a stack frame's preview is, by :mod:`service.jobs.outputs`)."""
+    if name.endswith(".fits"):
+        return result.to_fits(), "application/fits"
+    if task.kind == STACK:
+        return None, task.mime
+    return cutouts.render(result, task.mime, task.spec.preview).body, task.mime
 
 
 def _begin(job: Job) -> None:

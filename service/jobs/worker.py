@@ -34,9 +34,10 @@ def warm() -> None:
 
 @functools.lru_cache(maxsize=4)
 def worker_services(settings: Settings) -> Services:
-    """The parts of this (Dask worker) process, built once per settings. Frames run in
-    parallel as tasks, so each decodes on one thread."""
-    cutout = dataclasses.replace(settings.cutout, decode_threads=1)
+    """The parts of this (Dask worker) process, built once per settings. A worker
+    process is a core's worth of frames: they run in parallel as tasks, so that some
+    wait for the store while one computes (one compute slot, one decode thread)."""
+    cutout = dataclasses.replace(settings.cutout, decode_threads=1, compute_slots=1)
     return Services(dataclasses.replace(settings, cutout=cutout))
 
 

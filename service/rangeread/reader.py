@@ -32,6 +32,7 @@ from service.rangeread.head import HEADER_INITIAL_BYTES, read_header
 from service.rangeread.memory import Known, VersionMemory
 from service.rangeread.ranges import ByteRange, coalesce, merge, split
 from service.rangeread.replica import Replica, ReplicaFile
+from service.rangeread.slots import ComputeSlots
 from service.storage.base import FetchStats, ObjectInfo, ObjectStore, StaleObject
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class ReadOptions:
     stat_ttl_s: float = 300.0
     memory_mosaics: int = 64
     decode_threads: int = 0  # 0: one per core
+    compute_slots: int = 0  # cutouts computing at once in the process; 0: no limit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +109,9 @@ class MosaicReader:
             max_workers=self.decode_threads, thread_name_prefix="decode"
         )
         self._memory = VersionMemory(options.memory_mosaics, options.stat_ttl_s)
+        #: held by a cutout while it computes (:meth:`ComputeSlots.computing`), lent
+        #: while this reader waits for the store
+        self.slots = ComputeSlots(options.compute_slots)
 
     def close(self) -> None:
         """Stop the fetch and decode threads and close the store's connections."""
@@ -128,7 +133,10 @@ class MosaicReader:
     def _head(self, key: str, stats: FetchStats) -> Known:
         """The object's version and image layout from its leading bytes (kept in the
         replica for other processes)."""
-        buf, info, image = read_header(self.store, key, self.options.header_initial_bytes, stats)
+        with self.slots.waiting():
+            buf, info, image = read_header(
+                self.store, key, self.options.header_initial_bytes, stats
+            )
         replica = self.replica.open(self.store.identity, key, info.etag, info.size)
         replica.write([(0, buf)])
         self.replica.note_version(self.store.identity, info)
@@ -209,11 +217,12 @@ class MosaicReader:
             self._pool.submit(self.store.read_range, key, a, b, etag, stats) for a, b in parts
         ]
         results, error = [], None
-        for (a, _), future in zip(parts, futures, strict=True):
-            try:
-                results.append((a, future.result()))
-            except Exception as exc:  # every part is awaited before failing
-                error = error or exc
+        with self.slots.waiting():
+            for (a, _), future in zip(parts, futures, strict=True):
+                try:
+                    results.append((a, future.result()))
+                except Exception as exc:  # every part is awaited before failing
+                    error = error or exc
         if error is not None:
             raise error
         return results

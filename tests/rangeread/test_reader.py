@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import threading
 import time
 from pathlib import Path
 
@@ -177,3 +178,49 @@ def test_box_outside_the_image_is_refused(objects_root, tmp_path):
     reader = MosaicReader(LocalStore(objects_root), Replica(tmp_path, 1 << 30), ReadOptions())
     with pytest.raises(ValueError, match="is not inside the 157 x 203 image"):
         reader.read_box("variety/u8_rice_rows.fits.fz", (0, 158, 0, 10))
+
+
+class SlowStore(LocalStore):
+    """Files whose every read takes ``latency_s``; counts the reads in flight."""
+
+    def __init__(self, root: Path, latency_s: float) -> None:
+        super().__init__(root)
+        self.latency_s, self.in_flight, self.most = latency_s, 0, 0
+        self._lock = threading.Lock()
+
+    def read_range(self, key, start, stop, etag, stats):  # noqa: ANN001, ANN201
+        with self._lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        try:
+            time.sleep(self.latency_s)
+            return super().read_range(key, start, stop, etag, stats)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+
+def test_one_compute_slot_still_overlaps_the_reads(objects_root, tmp_path):
+    """As in a Dask worker (one slot, one decode thread): four boxes read at once by
+    threads holding the slot fetch together (a wait for the store lends the slot),
+    and come out right."""
+    key = str(
+        next(iter(sorted(objects_root.glob("demo/mosaics/*/*.fits.fz")))).relative_to(objects_root)
+    )
+    full = full_read(objects_root / key)
+    store = SlowStore(objects_root, 0.2)
+    reader = MosaicReader(
+        store, Replica(tmp_path, 1 << 32), ReadOptions(decode_threads=1, compute_slots=1)
+    )
+    wanted = [(x, x + 100, y, y + 100) for x, y in ((0, 0), (300, 600), (900, 200), (500, 1200))]
+
+    def read(box: tuple[int, int, int, int]) -> np.ndarray:
+        with reader.slots.computing():
+            return reader.read_box(key, box).data
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(read, wanted))
+    assert store.most >= 3, store.most  # one at a time if the slot were kept
+    for (x0, x1, y0, y1), data in zip(wanted, got, strict=True):
+        np.testing.assert_array_equal(data, full[y0:y1, x0:x1])
+    reader.close()
