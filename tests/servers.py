@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import http.client
 import http.server
+import os
 import random
 import re
 import socket
@@ -344,7 +345,6 @@ class Gunicorn:
     on a free port of 127.0.0.1, with ``env`` (PLATECUT_* settings) on top of ours."""
 
     def __init__(self, env: dict[str, str], workers: int = 2, log: Path | None = None) -> None:
-        import os
 
         from service.settings import PROJECT_ROOT
 
@@ -390,7 +390,6 @@ class Gunicorn:
 
     def stop(self) -> None:
         """Stop gunicorn and its workers."""
-        import os
         import signal
 
         try:
@@ -417,8 +416,10 @@ class DaskCluster:
         self.scratch = Path(tempfile.mkdtemp(prefix="platecut-dask-test-"))
         self.address = f"tcp://127.0.0.1:{free_port()}"
         # each in a session of its own: stop() ends a worker with the process it spawned
+        # the environment the README gives an operator's workers (no Dask profiler)
+        env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
-                 "start_new_session": True}  # fmt: skip
+                 "start_new_session": True, "env": env}  # fmt: skip
         self.procs = [
             subprocess.Popen(
                 [str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1",
@@ -454,7 +455,6 @@ class DaskCluster:
 
     def stop(self) -> None:
         """Stop the workers and what they spawned, then the scheduler."""
-        import os
         import shutil
         import signal
 

@@ -18,15 +18,25 @@ import threading
 import time
 from pathlib import Path
 
+#: Dask configuration of the local cluster (an operator's cluster: the same, in its
+#: environment as DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False; see the README)
+NO_PROFILER = {"distributed.worker.profile.enabled": False}
+
 
 def serve(workers: int, threads: int, address_file: Path) -> None:
     """Run a LocalCluster of worker processes (``threads`` frames at once each: their
-    reads wait on the store while others decode) until SIGTERM."""
+    reads wait on the store while others decode) until SIGTERM.
+
+    Its workers run without Dask's statistical profiler: sampling every thread's stack
+    each 10 ms, it held a tenth of their GIL time in a warm stack (docs/BENCHMARKS.md).
+    """
+    import dask
     from distributed import Client, LocalCluster
 
     from service.jobs.plugin import WarmUp
 
     scratch = tempfile.mkdtemp(prefix="platecut-dask-")
+    dask.config.set(NO_PROFILER)  # the nannies hand their config to the workers
     cluster = LocalCluster(
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=max(1, threads),

@@ -175,8 +175,16 @@ def _heap_bytes(image: CompressedImage, name: str, row: bytes, read: ByteReader)
     return None
 
 
-def decode_tile(image: CompressedImage, tile: int, row: bytes, read: ByteReader) -> np.ndarray:
-    """Pixels of one tile, with the values and type fitsio gives.
+def decode_tile(
+    image: CompressedImage,
+    tile: int,
+    row: bytes,
+    read: ByteReader,
+    window: tuple[int, int, int, int] | None = None,
+) -> np.ndarray:
+    """Pixels of one tile, or of its ``window`` (x0, x1, y0, y1 in the tile's own
+    pixels), with the values and type fitsio gives. Integers are cut to the window
+    before they are scaled: of a row tile 20,000 px wide, a stamp scales its columns.
 
     Raises
     ------
@@ -197,7 +205,7 @@ def decode_tile(image: CompressedImage, tile: int, row: bytes, read: ByteReader)
             if plain is None:
                 raise DecodeError(f"tile {tile} has no data")
             stored = _finalize(plain, shape[0] * shape[1], image.scaling.bitpix, True)
-        return _scale(stored.reshape(shape), image.scaling, dtype)
+        return _scale(_cut(stored.reshape(shape), window), image.scaling, dtype)
     stored = _decompress(image, data, shape)
     if image.quantize:
         zblank = values.get("ZBLANK", image.zblank)
@@ -214,8 +222,16 @@ def decode_tile(image: CompressedImage, tile: int, row: bytes, read: ByteReader)
         floats = floats.astype(dtype if dtype.kind == "f" else np.float64)
         if zblank is not None:
             floats = np.where(stored == zblank, np.nan, floats)
+        floats = _cut(floats, window)  # dithered by their place in the whole tile
         return _scale(floats, Scaling(-32, image.scaling.bscale, image.scaling.bzero), dtype)
-    return _scale(stored, image.scaling, dtype)
+    return _scale(_cut(stored, window), image.scaling, dtype)
+
+
+def _cut(pixels: np.ndarray, window: tuple[int, int, int, int] | None) -> np.ndarray:
+    if window is None:
+        return pixels
+    x0, x1, y0, y1 = window
+    return pixels[y0:y1, x0:x1]
 
 
 def _bands(tiles: list[int], image: CompressedImage, parts: int) -> list[list[int]]:
@@ -269,11 +285,11 @@ def decode_box(
     def band(chunk: list[int]) -> None:
         for tile in chunk:
             tx0, tx1, ty0, ty1 = image.tile_box(tile)
-            pixels = decode_tile(image, tile, rows[tile], read)
             ax0, ax1, ay0, ay1 = max(x0, tx0), min(x1, tx1), max(y0, ty0), min(y1, ty1)
-            out[ay0 - y0 : ay1 - y0, ax0 - x0 : ax1 - x0] = pixels[
-                ay0 - ty0 : ay1 - ty0, ax0 - tx0 : ax1 - tx0
-            ]
+            window = (ax0 - tx0, ax1 - tx0, ay0 - ty0, ay1 - ty0)
+            out[ay0 - y0 : ay1 - y0, ax0 - x0 : ax1 - x0] = decode_tile(
+                image, tile, rows[tile], read, window
+            )
 
     chunks = _bands(tiles, image, parts if pool is not None else 1)
     if pool is None or len(chunks) == 1:

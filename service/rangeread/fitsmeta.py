@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import re
+import struct
 
 import numpy as np
 from astropy.io import fits
@@ -20,6 +21,7 @@ _END = re.compile(rb"END {77}")
 _TFORM = re.compile(r"^\s*(\d*)([LXBIJKAEDCMPQ])([A-Z]?)")
 _WIDTH = {"L": 1, "B": 1, "I": 2, "J": 4, "K": 8, "A": 1, "E": 4, "D": 8, "C": 8, "M": 16}
 _DESCRIPTOR = {"P": np.dtype(">i4"), "Q": np.dtype(">i8")}
+_PAIR = {"P": struct.Struct(">ii"), "Q": struct.Struct(">qq")}  # (count, offset)
 
 
 class FitsStructureError(ValueError):
@@ -65,8 +67,7 @@ class HeapColumn:
 
     def count_offset(self, row: bytes) -> tuple[int, int]:
         """(elements, heap offset) of this column in one table row."""
-        count, offset = np.frombuffer(row, _DESCRIPTOR[self.descriptor], 2, self.row_offset)
-        return int(count), int(offset)
+        return _PAIR[self.descriptor].unpack_from(row, self.row_offset)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -332,3 +332,14 @@ def test_sync_stack_past_its_limit_points_to_async(stack_settings):
             assert hdus[0].header["NFRAMES"] == 0 and len(hdus["INDEX"].data) == 0
     finally:
         app.extensions["platecut"].close()
+
+
+def test_the_local_clusters_workers_run_no_profiler(dask_cluster):
+    """Dask's statistical profiler samples every thread each 10 ms, holding the GIL the
+    frames need; the local cluster's workers run without it."""
+    from distributed import Client
+
+    with Client(dask_cluster[0], timeout=60) as client:
+        callbacks = client.run(lambda dask_worker: sorted(dask_worker.periodic_callbacks))
+    assert len(callbacks) == 2
+    assert all("heartbeat" in names and "profile" not in names for names in callbacks.values())
