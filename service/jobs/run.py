@@ -107,12 +107,18 @@ def pack(batches: list[list[FrameTask]], slots: int) -> list[list[FrameTask]]:
     as long as the job keeps SPREAD tasks for each of the ``slots`` threads that run
     them: a Dask task costs its scheduler and workers milliseconds of CPU, so a stack
     of thousands of single-frame plates is cut in fewer, fuller tasks, while a small
-    one is spread over every thread. A batch is never split."""
+    one is spread over every thread. The last round (``slots`` tasks' worth of frames)
+    stays in batches, so that no thread is left with a full task while the others
+    have run out of work. A batch is never split."""
     frames = sum(len(b) for b in batches)
     size = max(1, min(BATCH, frames // max(1, SPREAD * slots)))
     packed: list[list[FrameTask]] = []
+    left = frames
     for batch in batches:
-        if packed and len(packed[-1]) + len(batch) <= size:
+        left -= len(batch)
+        if left < slots * size:  # the tail
+            packed.append(batch)
+        elif packed and len(packed[-1]) + len(batch) <= size:
             packed[-1] = packed[-1] + batch
         else:
             packed.append(batch)

@@ -56,3 +56,29 @@ def test_a_large_job_is_packed_into_fuller_tasks_a_small_one_is_spread(vo_settin
     task_of = {t.index: n for n, task in enumerate(packed) for t in task}
     assert all(len({task_of[t.index] for t in b}) == 1 for b in batches)  # batches whole
     assert pack(batches, slots=len(tasks)) == batches  # a thread a frame: nothing joined
+
+
+def test_the_last_round_of_a_packed_job_stays_in_batches(vo_settings):
+    """No thread is left cutting a full task once the others have run out of frames."""
+    catalog = SqliteCatalog(vo_settings.catalog.sqlite_file())
+    plate = catalog.plates(limit=1)[0].plate_id
+    source = catalog.source(f"{plate}m0s0")
+    catalog.close()
+    spec = CutoutSpec(None, 1.44, 8, 8)
+
+    def frame(i: int) -> FrameTask:  # of a plate of its own
+        exposure = dataclasses.replace(source.exposure, object_key=f"mosaics/p{i}.fits.fz")
+        plate = dataclasses.replace(source, exposure=exposure)
+        return FrameTask("j", STACK, i, f"p{i}m0s0", plate, spec, "application/fits")
+
+    tasks = [frame(i) for i in range(64)]
+    batches = by_mosaic(tasks)
+    assert len(batches) == 64
+    for slots in (1, 2, 4):
+        packed = pack(batches, slots)
+        size = max(len(t) for t in packed)
+        assert size == min(BATCH, 64 // (SPREAD * slots)) > 1
+        tail = slots * size
+        assert [len(t) for t in packed[-tail:]] == [1] * tail  # one plate, one task
+        assert all(len(t) == size for t in packed[: -tail - 1])
+        assert [t.index for task in packed for t in task] == [t.index for t in tasks]
