@@ -10,7 +10,8 @@ FROM python:3.11-slim-bookworm
 #     docker run -e PLATECUT_VO_BASE_URL=https://plates.example.org ...
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     PLATECUT_SERVER_BIND=0.0.0.0:8080 \
-    PLATECUT_VO_ALLOWED_HOSTS=localhost,127.0.0.1
+    PLATECUT_VO_ALLOWED_HOSTS=localhost,127.0.0.1 \
+    DASK_CONFIG=/app/conf/dask
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends gcc make \
     && rm -rf /var/lib/apt/lists/*

@@ -416,8 +416,10 @@ class DaskCluster:
         self.scratch = Path(tempfile.mkdtemp(prefix="platecut-dask-test-"))
         self.address = f"tcp://127.0.0.1:{free_port()}"
         # each in a session of its own: stop() ends a worker with the process it spawned
-        # the environment the README gives an operator's workers (no Dask profiler)
-        env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
+        # the configuration the README gives an operator's workers
+        from service.jobs.cluster import DASK_CONF
+
+        env = {**os.environ, "DASK_CONFIG": str(DASK_CONF)}
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
                  "start_new_session": True, "env": env}  # fmt: skip
         self.procs = [

@@ -18,25 +18,35 @@ import threading
 import time
 from pathlib import Path
 
-#: Dask configuration of the local cluster (an operator's cluster: the same, in its
-#: environment as DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False; see the README)
-NO_PROFILER = {"distributed.worker.profile.enabled": False}
+#: Dask configuration of the stack workers (no profiler, malloc tuning): the local
+#: cluster loads it, an operator's cluster reads it with DASK_CONFIG (see the README)
+DASK_CONF = Path(__file__).resolve().parents[2] / "conf" / "dask"
+
+
+def load_dask_conf() -> None:
+    """Put :data:`DASK_CONF` under the user's own Dask files and ``DASK_*`` variables
+    (Dask's order: its defaults, these files, then the environment)."""
+    import dask
+
+    if not any(DASK_CONF.glob("*.yaml")):
+        raise RuntimeError(f"no Dask configuration in {DASK_CONF}")
+    dask.config.refresh(paths=[str(DASK_CONF), *dask.config.paths])
 
 
 def serve(workers: int, threads: int, address_file: Path) -> None:
     """Run a LocalCluster of worker processes (``threads`` frames at once each: their
     reads wait on the store while others decode) until SIGTERM.
 
-    Its workers run without Dask's statistical profiler: sampling every thread's stack
-    each 10 ms, it held a tenth of their GIL time in a warm stack (docs/BENCHMARKS.md).
+    Its workers run with ``conf/dask``: without Dask's statistical profiler (a tenth of
+    their GIL time in a warm stack) and with glibc keeping freed memory for the next
+    frame (docs/BENCHMARKS.md).
     """
-    import dask
     from distributed import Client, LocalCluster
 
     from service.jobs.plugin import WarmUp
 
     scratch = tempfile.mkdtemp(prefix="platecut-dask-")
-    dask.config.set(NO_PROFILER)  # the nannies hand their config to the workers
+    load_dask_conf()  # the nannies hand their config (and environment) to the workers
     cluster = LocalCluster(
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=max(1, threads),

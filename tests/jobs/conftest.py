@@ -105,3 +105,23 @@ def stack(stack_services: Services) -> dict:
     jobs = stack_services.job_service
     job = jobs.create(ask(POS=f"CIRCLE {RA} {DEC} {RADIUS}", PHASE="RUN"))
     return {"job": wait_final(jobs, job.job_id)}
+
+
+def assert_workers_run_with_conf_dask(client, workers: int) -> None:
+    """Each of the ``workers`` workers of ``client``'s cluster runs without Dask's
+    profiler, with the environment ``conf/dask`` sets before a worker starts."""
+    import yaml
+
+    from service.jobs.cluster import DASK_CONF
+
+    conf = yaml.safe_load((DASK_CONF / "platecut.yaml").read_text())["distributed"]
+    assert conf["worker"]["profile"]["enabled"] is False
+    wanted = {k: str(v) for k, v in conf["nanny"]["pre-spawn-environ"].items()}
+    assert int(wanted["MALLOC_TRIM_THRESHOLD_"]) > 65536  # not Dask's default
+
+    callbacks = client.run(lambda dask_worker: sorted(dask_worker.periodic_callbacks))
+    assert len(callbacks) == workers
+    assert all("heartbeat" in names and "profile" not in names for names in callbacks.values())
+    # a lambda travels by value: the workers cannot import this test module
+    env = client.run(lambda: {k: __import__("os").environ.get(k) for k in wanted}, wait=True)
+    assert list(env.values()) == [wanted] * workers, env

@@ -1,7 +1,8 @@
 """Past one machine: a stack on a Dask cluster started separately, as an operator runs
 one (``dask scheduler`` and two ``dask worker`` processes), named to gunicorn by
 ``stacks.scheduler``: every frame equals ``/soda/sync`` on the same grid, the workers
-never import Flask, the job executor warms them up (its worker plugin), and gunicorn
+never import Flask, the job executor warms them up (its worker plugin), they run with
+``conf/dask`` given by ``DASK_CONFIG``, and gunicorn
 starts no cluster of its own."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import requests
 from astropy.io import fits
 
+from tests.jobs.conftest import assert_workers_run_with_conf_dask
 from tests.servers import DaskCluster, Gunicorn
 from tests.web.test_soda_async import create, until_final
 
@@ -66,6 +68,8 @@ def test_a_stack_on_a_separate_cluster_equals_soda_sync(vo_settings, tmp_path):
             # the executor's warm-up plugin ran on workers nobody started with it
             frozen = client.run(lambda: __import__("gc").get_freeze_count())
             assert len(frozen) == 2 and all(n > 0 for n in frozen.values()), frozen
+            # DASK_CONFIG=conf/dask, as the README tells an operator
+            assert_workers_run_with_conf_dask(client, 2)
     finally:
         if server is not None:
             server.stop()

@@ -26,6 +26,7 @@ from service.jobs.requests import JobRequest
 from service.settings import Settings
 from service.wiring import Services
 from tests.conftest import link_tree
+from tests.jobs.conftest import assert_workers_run_with_conf_dask
 from tests.jobs.conftest import (
     DEC,
     RA,
@@ -334,12 +335,11 @@ def test_sync_stack_past_its_limit_points_to_async(stack_settings):
         app.extensions["platecut"].close()
 
 
-def test_the_local_clusters_workers_run_no_profiler(dask_cluster):
-    """Dask's statistical profiler samples every thread each 10 ms, holding the GIL the
-    frames need; the local cluster's workers run without it."""
+def test_the_local_clusters_workers_run_with_conf_dask(dask_cluster):
+    """The local cluster's workers run with ``conf/dask``: no statistical profiler
+    (sampling every thread each 10 ms, holding the GIL the frames need) and the malloc
+    environment it gives, set before the process started."""
     from distributed import Client
 
     with Client(dask_cluster[0], timeout=60) as client:
-        callbacks = client.run(lambda dask_worker: sorted(dask_worker.periodic_callbacks))
-    assert len(callbacks) == 2
-    assert all("heartbeat" in names and "profile" not in names for names in callbacks.values())
+        assert_workers_run_with_conf_dask(client, 2)
