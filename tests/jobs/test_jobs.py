@@ -26,12 +26,12 @@ from service.jobs.requests import JobRequest
 from service.settings import Settings
 from service.wiring import Services
 from tests.conftest import link_tree
-from tests.jobs.conftest import assert_workers_run_with_conf_dask
 from tests.jobs.conftest import (
     DEC,
     RA,
     RADIUS,
     ask,
+    assert_workers_run_with_conf_dask,
     job_services,
     results_dir,
     wait_final,
