@@ -345,7 +345,6 @@ class Gunicorn:
     on a free port of 127.0.0.1, with ``env`` (PLATECUT_* settings) on top of ours."""
 
     def __init__(self, env: dict[str, str], workers: int = 2, log: Path | None = None) -> None:
-
         from service.settings import PROJECT_ROOT
 
         self.port = free_port()
@@ -415,10 +414,10 @@ class DaskCluster:
         bin_dir = Path(sys.executable).parent
         self.scratch = Path(tempfile.mkdtemp(prefix="platecut-dask-test-"))
         self.address = f"tcp://127.0.0.1:{free_port()}"
-        # each in a session of its own: stop() ends a worker with the process it spawned
-        # the configuration the README gives an operator's workers
         from service.jobs.cluster import DASK_CONF
 
+        # each in a session of its own: stop() ends a worker with the process it spawned;
+        # with the configuration the README gives an operator's workers
         env = {**os.environ, "DASK_CONFIG": str(DASK_CONF)}
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
                  "start_new_session": True, "env": env}  # fmt: skip

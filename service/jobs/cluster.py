@@ -18,9 +18,11 @@ import threading
 import time
 from pathlib import Path
 
+from service.settings import PROJECT_ROOT
+
 #: Dask configuration of the stack workers (no profiler, malloc tuning): the local
 #: cluster loads it, an operator's cluster reads it with DASK_CONFIG (see the README)
-DASK_CONF = Path(__file__).resolve().parents[2] / "conf" / "dask"
+DASK_CONF = PROJECT_ROOT / "conf" / "dask"
 
 
 def load_dask_conf() -> None:

@@ -123,5 +123,5 @@ def assert_workers_run_with_conf_dask(client, workers: int) -> None:
     assert len(callbacks) == workers
     assert all("heartbeat" in names and "profile" not in names for names in callbacks.values())
     # a lambda travels by value: the workers cannot import this test module
-    env = client.run(lambda: {k: __import__("os").environ.get(k) for k in wanted}, wait=True)
+    env = client.run(lambda: {k: __import__("os").environ.get(k) for k in wanted})
     assert list(env.values()) == [wanted] * workers, env
