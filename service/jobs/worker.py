@@ -58,23 +58,25 @@ def run_job(settings: Settings, job_id: str) -> str:
 
     parts = worker_services(settings)
     with worker_client() as client:
-        futures = []
+        batches: dict[Any, list[FrameTask]] = {}  # each frame task's future: its frames
 
         def submit(todo: list[FrameTask]) -> Iterable[tuple[int, Outcome]]:
-            batches = {}
-            for batch in pack(by_mosaic(todo), sum(client.nthreads().values())):
-                future = client.submit(frames_task, settings, batch, pure=False, retries=1)
-                batches[future.key] = batch
-                futures.append(future)
-            for future in as_completed(futures):
+            slots = sum(client.nthreads().values())
+            batches.update(  # all at once: cancel() may read it from the job's watcher
+                {
+                    client.submit(frames_task, settings, b, pure=False, retries=1): b
+                    for b in pack(by_mosaic(todo), slots)
+                }
+            )
+            for future in as_completed(list(batches)):
                 if future.status == "finished":
                     yield from future.result()
                 elif future.status == "error":
                     error = Outcome("error", f"FatalFault: {future.exception()}")
-                    yield from ((t.index, error) for t in batches[future.key])
+                    yield from ((t.index, error) for t in batches[future])
 
         def cancel() -> None:
-            client.cancel(futures)
+            client.cancel(list(batches))
 
         job = execute(job_id, parts.jobs, parts.job_results, submit, cancel)
     return job.phase
