@@ -448,10 +448,14 @@ def main() -> None:
           f"{fetched / 1e6:.2f} MB a frame.\n")  # fmt: skip
     stack_cpu = median([v["cpu"] for v in runs["stack, warm"]]) / frames
     loop_cpu = median([v["cpu"] for v in runs["sequential SODA loop, warm"]]) / frames
+    busy = loop_cpu * frames / totals["sequential SODA loop, warm"]
     print(f"Measured CPU (from /proc, the server's processes: gunicorn, Dask scheduler and "
           f"workers) a frame, warm: stack {stack_cpu * 1000:.1f} ms "
           f"({stack_cpu / floor_per_frame:.2f}x the floor), loop {loop_cpu * 1000:.1f} ms "
-          f"({loop_cpu / floor_per_frame:.2f}x).\n")  # fmt: skip
+          f"({loop_cpu / floor_per_frame:.2f}x). The warm loop keeps {busy:.2f} of the "
+          f"{cores} cores busy (its CPU / its wall: /soda/sync decodes a frame's rows on every "
+          f"core), so a stack at the loop's CPU per frame can be at best {busy / cores:.2f}x "
+          f"the loop.\n")  # fmt: skip
     print(f"Bound: the same {bound['frames']:.0f} frames cut warm by {cores} plain processes "
           f"(no scheduler, job or HTTP): {bound['total']:.2f} s, "
           f"{bound['cpu'] / bound['frames'] * 1000:.1f} ms of CPU a frame; "
@@ -473,7 +477,9 @@ def main() -> None:
     print(f"| warm stack CPU per frame (measured) / floor | {stack_cpu / floor_per_frame:.2f} "
           f"| |")  # fmt: skip
     print(f"| bound ({cores} plain processes) / sequential loop warm | "
-          f"{bound['total'] / totals['sequential SODA loop, warm']:.2f} | |\n")  # fmt: skip
+          f"{bound['total'] / totals['sequential SODA loop, warm']:.2f} | |")  # fmt: skip
+    print(f"| cores the warm loop keeps busy / {cores} (a stack at its CPU a frame, at best) | "
+          f"{busy / cores:.2f} | |\n")  # fmt: skip
 
 
 if __name__ == "__main__":
