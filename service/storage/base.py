@@ -29,7 +29,7 @@ class ObjectStore(Protocol):
 
     Implementations raise :class:`service.faults.NotFoundFault` for a missing
     object, :class:`service.faults.TransientFault` once retries are exhausted, and
-    :class:`service.faults.StaleObject` when ``etag`` no longer matches.
+    :class:`StaleObject` (below) when ``etag`` no longer matches.
     """
 
     #: identity of the store (e.g. ``s3://bucket/prefix``), part of replica keys
