@@ -11,12 +11,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.jobs.model import Outcome
 from service.jobs.run import FrameTask, by_mosaic, cut_frames, execute, pack
 from service.settings import Settings
 from service.wiring import Services, settle
+
+if TYPE_CHECKING:
+    from distributed import Future
 
 
 def warm() -> None:
@@ -58,7 +61,7 @@ def run_job(settings: Settings, job_id: str) -> str:
 
     parts = worker_services(settings)
     with worker_client() as client:
-        batches: dict[Any, list[FrameTask]] = {}  # each frame task's future: its frames
+        batches: dict[Future, list[FrameTask]] = {}  # each frame task's future: its frames
 
         def submit(todo: list[FrameTask]) -> Iterable[tuple[int, Outcome]]:
             slots = sum(client.nthreads().values())
