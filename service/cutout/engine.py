@@ -9,33 +9,34 @@ The grid is first met with the plate's outline (:mod:`service.cutout.overlap`): 
 grid that misses the plate is answered there, and the distortion's inverse is only
 evaluated in the window of the grid that can hold plate pixels. A grid derived from
 the region (``trim``) is cut down to that overlap; a grid the client fixed keeps its
-size, NaN off the plate, at the cost of its on-plate part only.
+size, NaN off the plate, at the cost of its on-plate part only. A resampled cutout is
+planned (mapping and box, no pixel read) before it is finished from a read of its box,
+so that cutouts of one mosaic can share a read (:mod:`service.cutout.boxes`).
 
 Depends on :mod:`service.rangeread`, :mod:`service.wcs`, :mod:`service.faults`,
-:mod:`service.cutout.resample` and the catalog's record types (data only); never on
-Flask, the VO layer or a catalog.
+:mod:`service.cutout.resample`, :mod:`service.cutout.fitsout` and the catalog's record
+types (data only); never on Flask, the VO layer or a catalog.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import io
 import math
 import time
 
 import numpy as np
 from astropy.io import fits
 
-from service import __version__
 from service.catalog.records import CutoutSource
+from service.cutout.fitsout import describe, fits_bytes
 from service.cutout.grid import TargetGrid
 from service.cutout.mapping import Mapping, map_pixels
 from service.cutout.overlap import Overlap, plate_overlap
-from service.cutout.resample import INTERPOLATIONS, reach_of, resample
+from service.cutout.resample import INTERPOLATIONS, Reach, reach_of, resample
 from service.faults import UsageFault
 from service.rangeread.fitsmeta import Image, layout_from_json
-from service.rangeread.reader import MosaicReader, MosaicVersion
+from service.rangeread.reader import BoxRead, MosaicReader, MosaicVersion
 from service.storage.base import FetchStats, ObjectInfo
 from service.wcs.rotation import solution_to_stored, stored_shape
 from service.wcs.solutions import Solution, solution_from_cards
@@ -82,6 +83,22 @@ class NoOverlap:
 
 
 @dataclasses.dataclass(frozen=True)
+class Planned:
+    """A resampled cutout before any pixel is read: its geometry and the stored box it
+    needs (:meth:`CutoutEngine.plan`)."""
+
+    source: CutoutSource
+    request: CutoutRequest
+    solution: Solution
+    overlap: Overlap
+    grid: TargetGrid  # the request's grid, windowed to the overlap
+    mapping: Mapping
+    reach: Reach
+    box: tuple[int, int, int, int]  # stored pixels needed: x0, x1, y0, y1
+    timings: dict[str, float]
+
+
+@dataclasses.dataclass(frozen=True)
 class CutoutResult:
     """A finished cutout, and the version of the mosaic its pixels come from."""
 
@@ -104,21 +121,8 @@ class CutoutResult:
         return None if etag in (pixels.object_etag, pixels.replaced_etag) else etag
 
     def to_fits(self) -> bytes:
-        """The cutout as FITS bytes (one primary HDU). A float32 image is written
-        directly (the bytes astropy writes, without its verification pass: the header
-        is ours and valid); other types through astropy (scaling keywords)."""
-        if self.data.dtype != np.float32 or self.data.ndim != 2:
-            buffer = io.BytesIO()
-            fits.PrimaryHDU(self.data, self.header).writeto(buffer, output_verify="exception")
-            return buffer.getvalue()
-        ny, nx = self.data.shape
-        header = fits.Header(
-            [("SIMPLE", True, "conforms to FITS standard"), ("BITPIX", -32, "array data type"),
-             ("NAXIS", 2, "number of array dimensions"), ("NAXIS1", nx), ("NAXIS2", ny)]
-        )  # fmt: skip
-        header.extend(self.header.cards)
-        raw = self.data.astype(">f4").tobytes()
-        return header.tostring().encode("ascii") + raw + bytes(-len(raw) % 2880)
+        """The cutout as FITS bytes (:func:`service.cutout.fitsout.fits_bytes`)."""
+        return fits_bytes(self.data, self.header)
 
 
 @functools.lru_cache(maxsize=512)
@@ -203,8 +207,23 @@ class CutoutEngine:
             Beyond the limits (before any mosaic byte is fetched).
         NotFoundFault, TransientFault, CorruptDataFault
         """
+        if request.native:
+            met = self._meet(source, request)
+            if isinstance(met, NoOverlap):
+                return met
+            solution, overlap, _ = met
+            return self._native(source, request, solution, overlap, stats or FetchStats())
+        planned = self.plan(source, request)
+        if isinstance(planned, NoOverlap):
+            return planned
+        key, version = source.exposure.object_key, version_of(source)
+        return self.finish(planned, self.reader.read_box(key, planned.box, version, stats))
+
+    def _meet(
+        self, source: CutoutSource, request: CutoutRequest
+    ) -> tuple[Solution, Overlap, dict[str, float]] | NoOverlap:
+        """The solution and its overlap with the grid, within the limits."""
         self.check_request(request)
-        stats = stats or FetchStats()
         clock = time.perf_counter()
         solution = solution_of(source)
         overlap = plate_overlap(solution, request.grid)
@@ -214,8 +233,21 @@ class CutoutEngine:
         if request.trim:  # the region trimmed to the plate: at most the overlap window
             x0, x1, y0, y1 = overlap.window
             self._check_output(x1 - x0, y1 - y0, " (the region trimmed to the plate)")
-        if request.native:
-            return self._native(source, request, solution, overlap, stats)
+        return solution, overlap, timings
+
+    def plan(self, source: CutoutSource, request: CutoutRequest) -> Planned | NoOverlap:
+        """Where a resampled cutout's pixels come from, before any is read: its overlap
+        with the plate, its mapping and the stored box it needs.
+
+        Raises
+        ------
+        UsageFault
+            Beyond the limits.
+        """
+        met = self._meet(source, request)
+        if isinstance(met, NoOverlap):
+            return met
+        solution, overlap, timings = met
         clock = time.perf_counter()
         grid = request.grid.window(*overlap.window)
         grid_wcs = grid.wcs()
@@ -242,34 +274,40 @@ class CutoutEngine:
             min(height, math.ceil(reach.y_max) + margin + 1),
         )
         self._check_source(box)
-        pixels = self.reader.read_box(source.exposure.object_key, box, version_of(source), stats)
+        return Planned(source, request, solution, overlap, grid, mapping, reach, box, timings)
+
+    def finish(self, planned: Planned, pixels: BoxRead) -> CutoutResult:
+        """The cutout of ``planned`` resampled from ``pixels``, a read of its box or of a
+        box holding it (other cutouts' too: :func:`service.cutout.boxes.make_many`)."""
+        source, request, mapping, reach, box = (
+            planned.source, planned.request, planned.mapping, planned.reach, planned.box
+        )  # fmt: skip
+        timings = dict(planned.timings)
         timings["fetch"], timings["decompress"] = pixels.fetch_s, pixels.decode_s
         clock = time.perf_counter()
+        px0, _, py0, _ = pixels.box
+        x0, x1, y0, y1 = box
+        data = pixels.data[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
+        shape = stored_shape(planned.solution.shape, source.pixels.rotation_delta)
         if request.trim:  # the overlap only: rows and columns holding plate pixels
             y0, y1, x0, x1 = reach.rows[0], reach.rows[1], reach.cols[0], reach.cols[1]
             mapping = mapping.within(y0, y1, x0, x1)
-            grid = grid.window(x0, x1, y0, y1)
-            data = np.full(mapping.shape, np.nan, np.float32)
-            resample(data, pixels.data, box, mapping, (height, width), request.interpolation)
+            grid = planned.grid.window(x0, x1, y0, y1)
+            out = np.full(mapping.shape, np.nan, np.float32)
+            resample(out, data, box, mapping, shape, request.interpolation)
         else:  # the grid as asked, NaN off the plate
-            data = np.full(request.grid.shape, np.nan, np.float32)
-            x0, x1, y0, y1 = overlap.window
-            resample(
-                data[y0:y1, x0:x1],
-                pixels.data,
-                box,
-                mapping,
-                (height, width),
-                request.interpolation,
-            )
+            out = np.full(request.grid.shape, np.nan, np.float32)
+            x0, x1, y0, y1 = planned.overlap.window
+            resample(out[y0:y1, x0:x1], data, box, mapping, shape, request.interpolation)
             mapping = dataclasses.replace(mapping, origin=(x0, y0), full=request.grid.shape)
             grid = request.grid
-        info = pixels.info
-        del pixels  # the decoded box: no longer needed
+        del data  # the decoded box: no longer needed
         timings["interpolation"] = time.perf_counter() - clock
         header = grid.wcs().to_header()
-        _describe(header, source, info, request.interpolation)
-        return CutoutResult(data, header, source, solution, stats, mapping, info, timings, box)
+        describe(header, source, pixels.info, request.interpolation)
+        return CutoutResult(
+            out, header, source, planned.solution, pixels.stats, mapping, pixels.info, timings, box
+        )
 
     def _check_source(self, box: tuple[int, int, int, int]) -> None:
         x0, x1, y0, y1 = box
@@ -319,7 +357,7 @@ class CutoutEngine:
         pixels = self.reader.read_box(source.exposure.object_key, box, version, stats)
         data = np.rot90(pixels.data, -(rotation // 90))
         header = solution.shifted_header(x0, y0)
-        _describe(header, source, pixels.info, "none (native)")
+        describe(header, source, pixels.info, "none (native)")
         return CutoutResult(
             np.ascontiguousarray(data),
             header,
@@ -332,26 +370,3 @@ class CutoutEngine:
             box,
             (x0, y0),
         )
-
-
-def _describe(header: fits.Header, source: CutoutSource, version: ObjectInfo, how: str) -> None:
-    e = source.exposure
-    header["PLATE_ID"] = (e.plate_id, "plate identifier")
-    header["SERIES"] = (e.series, "plate series")
-    header["MOSNUM"] = (e.mosnum, "mosaic number")
-    header["SOLNUM"] = (e.solnum, "WCS solution used (0-based)")
-    header["SOLKEY"] = (source.pixels.solution_key or " ", "WCS key of the solution in its file")
-    header["EXPNUM"] = (e.exposure, "exposure number (0-based; -1: none logged)")
-    header["TELESCOP"] = e.telescope[:68]
-    times = (("DATE-OBS", e.date_obs, "start of exposure (UTC)"),
-             ("MJD-OBS", e.t_min, "[d] start of exposure"),
-             ("MJD-END", e.t_max, "[d] end of exposure"),
-             ("EXPTIME", e.exptime_s, "[s] exposure time"))  # fmt: skip
-    for name, value, comment in times:  # an exposure nobody logged has none
-        if value == value and value != "":
-            header[name] = (value, comment)
-    header["SRCOBJ"] = (e.object_key[-68:], "source mosaic object")
-    header["SRCETAG"] = (version.etag[:68], "ETag of the source mosaic")
-    header["INTERP"] = (how, "resampling")
-    header["ORIGIN"] = ("Platecut", "software")
-    header["PCUTVER"] = (__version__, "Platecut version")

@@ -23,6 +23,7 @@ from astropy.wcs import WCS
 
 from service.catalog.base import Catalog
 from service.catalog.records import CutoutSource, ExposureRecord
+from service.cutout.boxes import make_many
 from service.cutout.engine import (
     CutoutEngine,
     CutoutRequest,
@@ -185,7 +186,26 @@ class CutoutService:
         self, source: CutoutSource, request: CutoutRequest, stats: FetchStats | None = None
     ) -> CutoutResult | NoOverlap:
         """Make a cutout; a mosaic found replaced in the store is flagged in the catalog."""
-        result = self.engine.make(source, request, stats)
+        return self._made(source, self.engine.make(source, request, stats))
+
+    def cut_many(
+        self, items: list[tuple[CutoutSource, CutoutRequest]]
+    ) -> list[CutoutResult | NoOverlap | Exception]:
+        """Make several cutouts, those of one mosaic reading shared rows once
+        (:func:`service.cutout.boxes.make_many`): for each, its cutout, NoOverlap or the
+        exception making it raised."""
+        out = make_many(self.engine, items)
+        for i, ((source, _), result) in enumerate(zip(items, out, strict=True)):
+            if not isinstance(result, Exception):
+                try:
+                    out[i] = self._made(source, result)
+                except Exception as exc:  # noqa: BLE001 - each cutout's outcome is its own
+                    out[i] = exc
+        return out
+
+    def _made(
+        self, source: CutoutSource, result: CutoutResult | NoOverlap
+    ) -> CutoutResult | NoOverlap:
         if self.observer is not None:
             self.observer(result)
         if isinstance(result, CutoutResult) and result.replaced:

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 import numpy as np
 
 from service.catalog.records import CutoutSource
-from service.cutout.engine import CutoutResult, NoOverlap
+from service.cutout.engine import CutoutRequest, CutoutResult, NoOverlap
 from service.cutout.service import FITS_TYPES, CutoutService, CutoutSpec
 from service.faults import Fault, NotFoundFault
 from service.jobs.model import (
@@ -92,9 +92,9 @@ def tasks(job: Job, plan: Plan) -> list[FrameTask]:
 
 def by_mosaic(todo: list[FrameTask]) -> list[list[FrameTask]]:
     """The frames to cut in batches of one mosaic (in the order of their first frames),
-    at most BATCH frames each: frames of one plate cut in turn share the rows they read
-    instead of racing to fetch them, and a batch running when its job is aborted ends
-    soon."""
+    at most BATCH frames each: frames of one plate cut together fetch and decode the rows
+    they share once (:func:`cut_frames`) instead of racing to fetch them, and a batch
+    running when its job is aborted ends soon."""
     by_key: dict[str, list[FrameTask]] = {}
     for task in todo:
         key = task.source.exposure.object_key if task.source else f"\0{task.index}"
@@ -128,50 +128,77 @@ def pack(batches: list[list[FrameTask]], slots: int) -> list[list[FrameTask]]:
 def cut_frames(
     batch: list[FrameTask], cutouts: CutoutService, results: ResultStore
 ) -> list[tuple[int, Outcome]]:
-    """Cut a batch of frames in turn: (index, outcome) of each."""
-    return [(task.index, cut_frame(task, cutouts, results)) for task in batch]
+    """Cut a batch of frames, store their files, and say what became of each: (index,
+    outcome). Frames of one mosaic whose rows overlap decode them once
+    (:meth:`CutoutService.cut_many`); a frame that fails fails alone."""
+    outcomes: dict[int, Outcome] = {}
+    todo: list[tuple[FrameTask, CutoutRequest]] = []
+    for task in batch:
+        try:
+            if task.source is None:
+                raise NotFoundFault(f"no exposure solution {task.obs_id!r} in the catalog")
+            request = cutouts.request_for(task.source.exposure, task.spec)
+            if task.kind == STACK:
+                request = dataclasses.replace(request, trim=False)  # one grid for every frame
+            todo.append((task, request))
+        except Exception as exc:  # noqa: BLE001 - a frame never fails the job
+            outcomes[task.index] = _failed(task, exc)
+    files: dict[int, tuple[float, list[tuple[str, bytes | None, str]]]] = {}
+    with cutouts.computing():  # the pixels and the files' bytes; storing them waits
+        made = cutouts.cut_many([(task.source, request) for task, request in todo])
+        for (task, _), result in zip(todo, made, strict=True):
+            try:
+                if isinstance(result, Exception):
+                    raise result
+                if isinstance(result, NoOverlap):
+                    outcomes[task.index] = Outcome("no-overlap", "the grid misses the plate", 1.0)
+                else:
+                    files[task.index] = _frame_files(task, result, cutouts)
+            except Exception as exc:  # noqa: BLE001 - a frame never fails the job
+                outcomes[task.index] = _failed(task, exc)
+    for task, _ in todo:
+        if task.index in files:
+            nan, made_files = files.pop(task.index)
+            try:
+                for name, body, mime in made_files:
+                    if body is not None:
+                        results.put(task.job_id, name, body, mime)
+                names = tuple(name for name, _, _ in made_files)
+                outcomes[task.index] = Outcome("ok", "", nan, names)
+            except Exception as exc:  # noqa: BLE001 - a frame never fails the job
+                outcomes[task.index] = _failed(task, exc)
+    return [(task.index, outcomes[task.index]) for task in batch]
 
 
-def cut_frame(task: FrameTask, cutouts: CutoutService, results: ResultStore) -> Outcome:
-    """Cut one frame, store its files, and say what became of it."""
-    try:
-        if task.source is None:
-            raise NotFoundFault(f"no exposure solution {task.obs_id!r} in the catalog")
-        source = task.source
-        request = cutouts.request_for(source.exposure, task.spec)
-        if task.kind == STACK:
-            request = dataclasses.replace(request, trim=False)  # one grid for every frame
-        names = frame_names(task.index, task.kind, task.mime)
-        with cutouts.computing():  # the pixels and the files' bytes; storing them waits
-            result = cutouts.cut(source, request)
-            if isinstance(result, NoOverlap):
-                return Outcome("no-overlap", "the grid misses the plate", 1.0)
-            result.header["FRAME"] = (task.index + 1, "frame of the job (1-based, date order)")
-            result.header["OBS_ID"] = (task.obs_id, "exposure solution")
-            result.header["PUBDID"] = (source.exposure.publisher_did[-68:], "its publisher DID")
-            nan = float(np.isnan(result.data).mean()) if result.data.dtype.kind == "f" else 0.0
-            files = [(name, *_frame_file(name, task, result, cutouts)) for name in names]
-        for name, body, mime in files:
-            if body is not None:
-                results.put(task.job_id, name, body, mime)
-        return Outcome("ok", "", nan, names)
-    except Fault as exc:
+def _frame_files(
+    task: FrameTask, result: CutoutResult, cutouts: CutoutService
+) -> tuple[float, list[tuple[str, bytes | None, str]]]:
+    """A frame's fraction of NaN pixels, and its files: name, bytes and media type of
+    each (bytes None: made when first asked for, as a stack frame's preview is, by
+    :mod:`service.jobs.outputs`)."""
+    result.header["FRAME"] = (task.index + 1, "frame of the job (1-based, date order)")
+    result.header["OBS_ID"] = (task.obs_id, "exposure solution")
+    result.header["PUBDID"] = (task.source.exposure.publisher_did[-68:], "its publisher DID")
+    nan = float(np.isnan(result.data).mean()) if result.data.dtype.kind == "f" else 0.0
+    files: list[tuple[str, bytes | None, str]] = []
+    for name in frame_names(task.index, task.kind, task.mime):
+        if name.endswith(".fits"):
+            files.append((name, result.to_fits(), "application/fits"))
+        elif task.kind == STACK:
+            files.append((name, None, task.mime))
+        else:
+            files.append(
+                (name, cutouts.render(result, task.mime, task.spec.preview).body, task.mime)
+            )
+    return nan, files
+
+
+def _failed(task: FrameTask, exc: Exception) -> Outcome:
+    """The outcome of a frame that failed with ``exc``."""
+    if isinstance(exc, Fault):
         return Outcome("error", f"{exc.dali_label}: {exc}"[:500], 1.0)
-    except Exception as exc:  # noqa: BLE001 - a frame never fails the job
-        log.exception("frame %d of job %s", task.index, task.job_id)
-        return Outcome("error", f"FatalFault: {type(exc).__name__}"[:500], 1.0)
-
-
-def _frame_file(
-    name: str, task: FrameTask, result: CutoutResult, cutouts: CutoutService
-) -> tuple[bytes | None, str]:
-    """The bytes and media type of one file of a frame (None: made when first asked for,
-    as a stack frame's preview is, by :mod:`service.jobs.outputs`)."""
-    if name.endswith(".fits"):
-        return result.to_fits(), "application/fits"
-    if task.kind == STACK:
-        return None, task.mime
-    return cutouts.render(result, task.mime, task.spec.preview).body, task.mime
+    log.error("frame %d of job %s", task.index, task.job_id, exc_info=exc)
+    return Outcome("error", f"FatalFault: {type(exc).__name__}"[:500], 1.0)
 
 
 def _begin(job: Job) -> None:

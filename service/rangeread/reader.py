@@ -77,6 +77,7 @@ class BoxRead:
     """Pixels of a box, with what reading them cost."""
 
     data: np.ndarray
+    box: tuple[int, int, int, int]  # (x0, x1, y0, y1) of the image the pixels are
     info: ObjectInfo  # the version the pixels come from
     stats: FetchStats
     minimum_bytes: int  # needed descriptor rows + tiles (+ header when it was read)
@@ -350,7 +351,7 @@ class MosaicReader:
         decoded = time.perf_counter()
         log.info("read %s box %s: %s", key, box, stats.as_dict())
         minimum = sum(b - a for a, b in merge(header + read))
-        return BoxRead(data, info, stats, minimum, fetched - start, decoded - fetched)
+        return BoxRead(data, box, info, stats, minimum, fetched - start, decoded - fetched)
 
     def _ensure(
         self,

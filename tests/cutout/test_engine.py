@@ -14,10 +14,11 @@ from astropy.wcs import WCS
 from reproject import reproject_interp
 
 from service.archive.layout import iter_local_plates
+from service.cutout.boxes import make_many
 from service.cutout.engine import CutoutRequest, NoOverlap
 from service.cutout.grid import TargetGrid
 from service.cutout.service import CutoutSpec
-from service.faults import NotFoundFault, UsageFault
+from service.faults import CorruptDataFault, NotFoundFault, UsageFault
 from service.storage.base import FetchStats
 from service.wcs.rotation import solution_to_stored
 from tests.demo.test_astrometry import clean_stars, fit_centroid
@@ -308,3 +309,82 @@ def test_a_grid_off_the_plate_is_answered_from_the_outline(engine, demo_archive)
     assert stats.gets == 0
     native = CutoutRequest(TargetGrid(180.0, -12.0, 20, 20, 1.44), native=True)
     assert engine.make(plate.plate_id, 0, native) == NoOverlap(f"{plate.plate_id}m0s0")
+
+
+def shared_position(engine, plate):
+    """A sky position inside every solution of ``plate``: the mean of their centres."""
+    centres = np.array([centre_of(s) for s in engine.solutions(plate)])
+    return float(centres[:, 0].mean()), float(centres[:, 1].mean())
+
+
+@pytest.mark.parametrize("order", ["nearest", "bilinear", "bicubic"])
+def test_cutouts_of_one_plate_read_their_shared_rows_once(engine, demo_archive, monkeypatch, order):
+    """make_many gives each cutout exactly as make does, reading each plate's boxes once
+    when their rows overlap (row tiles: every box decodes its rows whole)."""
+    plates = list(iter_local_plates(demo_archive))
+    multi = next(
+        p for p in plates if len(p.exposures) == 3 and p.mosaics[0].compression == "RICE_1"
+    )
+    other = next(p for p in plates if len(p.exposures) == 1)
+    ra, dec = shared_position(engine, multi)
+    request = CutoutRequest(
+        TargetGrid(ra, dec, 600, 500, multi.pixel_scale_arcsec * 1.3, 10.0), order
+    )
+    sources = [engine.source(multi.plate_id, e.solnum) for e in multi.exposures]
+    sources.append(engine.source(other.plate_id, 0))
+    items = [(s, request) for s in sources]
+    alone = [engine.engine.make(s, r) for s, r in items]
+    assert all(not isinstance(r, NoOverlap) for r in alone[:3])
+    boxes = [r.box for r in alone[:3]]
+    assert max(b[2] for b in boxes) < min(b[3] for b in boxes)  # their rows overlap
+    reads = []
+    read_box = engine.reader.read_box
+
+    def counted(key, box, version=None, stats=None):
+        reads.append((key, box))
+        return read_box(key, box, version, stats)
+
+    monkeypatch.setattr(engine.reader, "read_box", counted)
+    together = make_many(engine.engine, items)
+    key = multi.mosaics[0].object_key
+    union = (min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes),
+             max(b[3] for b in boxes))  # fmt: skip
+    assert [box for k, box in reads if k == key] == [union]
+    for one, joint in zip(alone, together, strict=True):
+        if isinstance(one, NoOverlap):
+            assert joint == one
+            continue
+        np.testing.assert_array_equal(joint.data, one.data)
+        assert joint.box == one.box and joint.version == one.version
+        assert joint.header.tostring() == one.header.tostring()
+
+
+def test_each_cutout_of_a_batch_has_its_own_outcome(engine, demo_archive, monkeypatch):
+    """A cutout beyond the limits, one off the plate and a joined read that fails do not
+    fail the others: a failed joined read is read again apart."""
+    plate = next(p for p in iter_local_plates(demo_archive) if len(p.exposures) == 3)
+    ra, dec = shared_position(engine, plate)
+    scale = plate.pixel_scale_arcsec * 1.3
+    fine = CutoutRequest(TargetGrid(ra, dec, 400, 400, scale))
+    huge = CutoutRequest(TargetGrid(ra, dec, 2001, 2000, scale))
+    far = CutoutRequest(TargetGrid(ra + 90, dec, 40, 40, scale))
+    s0, s1, s2 = (engine.source(plate.plate_id, e.solnum) for e in plate.exposures)
+    read_box = engine.reader.read_box
+    boxes_read = []
+
+    def failing_joined(key, box, version=None, stats=None):
+        boxes_read.append(box)
+        if len(boxes_read) == 1:  # the joined read of s0 and s2
+            raise CorruptDataFault(f"{key}: cannot decode box {box}")
+        return read_box(key, box, version, stats)
+
+    monkeypatch.setattr(engine.reader, "read_box", failing_joined)
+    out = make_many(engine.engine, [(s0, fine), (s1, huge), (s2, fine), (s1, far)])
+    assert isinstance(out[1], UsageFault) and "exceeds the limit" in str(out[1])
+    assert out[3] == NoOverlap(s1.exposure.obs_id)
+    assert len(boxes_read) == 3 and boxes_read[1:] == sorted(
+        [out[0].box, out[2].box], key=lambda b: b[2]
+    )
+    monkeypatch.undo()
+    for source, result in ((s0, out[0]), (s2, out[2])):
+        np.testing.assert_array_equal(result.data, engine.engine.make(source, fine).data)
