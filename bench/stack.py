@@ -262,7 +262,7 @@ def frame_steps(root: Path, origin: RangeFileServer, catalog_path: Path, grid: G
             for i in range(0, len(sources), BATCH):
                 made = make_many(engine, [(src, request) for src in sources[i : i + BATCH]])
                 shared += [m.timings["decompress"] + m.timings["interpolation"]
-                           for m in made if hasattr(m, "box")]  # fmt: skip
+                           for _, m in made if hasattr(m, "box")]  # fmt: skip
         engine.close()
     catalog.close()
     out["job_floor"] = sum(shared)
@@ -312,7 +312,7 @@ def bound_part(url: str, root: str, catalog_path: str, scratch: str, side: str, 
     batches = [same[i : i + BATCH] for same in by_key.values() for i in range(0, len(same), BATCH)]
     k = 0
     for batch in batches:  # a mosaic's frames together, as a worker cuts them
-        for result in make_many(engine, [(source, request) for source in batch]):
+        for _, result in make_many(engine, [(source, request) for source in batch]):
             body = result.to_fits()
             results.put("bound", f"frame-{part}-{k:04d}.fits", body, "application/fits")
             k += 1

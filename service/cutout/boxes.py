@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
 
 from service.catalog.records import CutoutSource
 from service.cutout.engine import (
@@ -71,33 +72,32 @@ def read_together(
 
 def make_many(
     engine: CutoutEngine, items: list[tuple[CutoutSource, CutoutRequest]]
-) -> list[CutoutResult | NoOverlap | Exception]:
+) -> Iterator[tuple[int, CutoutResult | NoOverlap | Exception]]:
     """Make the cutouts of ``items`` with ``engine``, each of its own mosaic or several
     of one: cutouts of one mosaic version whose boxes :func:`read_together` joins read
     them once, each resampled from its own box in that read, so that each is the
     cutout :meth:`CutoutEngine.make` gives. A joined read that fails is read again box
     by box, so that a failure is each cutout's own.
 
-    Returns
-    -------
-    list
-        For each item, its cutout, NoOverlap, or the exception making it raised.
+    Yields
+    ------
+    tuple
+        The index of each item and its cutout, NoOverlap, or the exception making it
+        raised, as each is made (a caller done with one holds one cutout at a time).
     """
-    out: list[CutoutResult | NoOverlap | Exception | None] = [None] * len(items)
     plans: dict[tuple[str, str], list[tuple[int, Planned]]] = {}
     for i, (source, request) in enumerate(items):
         try:
-            planned = (
-                engine.make(source, request) if request.native else engine.plan(source, request)
-            )
+            native = request.native  # made at once: its box is in the solution's frame
+            planned = engine.make(source, request) if native else engine.plan(source, request)
         except Exception as exc:  # noqa: BLE001 - each cutout's outcome is its own
-            out[i] = exc
+            yield i, exc
             continue
-        if not isinstance(planned, Planned):  # a native cutout, made; or no overlap
-            out[i] = planned
-            continue
-        mosaic = (source.exposure.object_key, version_of(source).info.etag)
-        plans.setdefault(mosaic, []).append((i, planned))
+        if isinstance(planned, Planned):
+            mosaic = (source.exposure.object_key, version_of(source).info.etag)
+            plans.setdefault(mosaic, []).append((i, planned))
+        else:  # a native cutout, made; or no overlap
+            yield i, planned
     for (key, _), group in plans.items():
         version = version_of(group[0][1].source)
         boxes = [p.box for _, p in group]
@@ -114,10 +114,11 @@ def make_many(
                         read = dataclasses.replace(
                             joined, stats=FetchStats(), minimum_bytes=0, fetch_s=0.0, decode_s=0.0
                         )
-                    out[i] = engine.finish(planned, read)
+                    made: CutoutResult | Exception = engine.finish(planned, read)
                 except Exception as exc:  # noqa: BLE001 - each cutout's outcome is its own
-                    out[i] = exc
-    return out  # type: ignore[return-value] # every item has its outcome
+                    made = exc
+                yield i, made
+                del made  # the caller holds it now, or is done with it
 
 
 def _read_joined(

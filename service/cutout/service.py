@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import logging
 import math
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterator
 from typing import Any
 
 import numpy as np
@@ -190,18 +190,18 @@ class CutoutService:
 
     def cut_many(
         self, items: list[tuple[CutoutSource, CutoutRequest]]
-    ) -> list[CutoutResult | NoOverlap | Exception]:
+    ) -> Iterator[tuple[int, CutoutResult | NoOverlap | Exception]]:
         """Make several cutouts, those of one mosaic reading shared rows once
-        (:func:`service.cutout.boxes.make_many`): for each, its cutout, NoOverlap or the
-        exception making it raised."""
-        out = make_many(self.engine, items)
-        for i, ((source, _), result) in enumerate(zip(items, out, strict=True)):
+        (:func:`service.cutout.boxes.make_many`): the index of each item and its cutout,
+        NoOverlap or the exception making it raised, as each is made."""
+        for i, result in make_many(self.engine, items):
             if not isinstance(result, Exception):
                 try:
-                    out[i] = self._made(source, result)
+                    result = self._made(items[i][0], result)
                 except Exception as exc:  # noqa: BLE001 - each cutout's outcome is its own
-                    out[i] = exc
-        return out
+                    result = exc
+            yield i, result
+            del result  # the caller holds it now, or is done with it
 
     def _made(
         self, source: CutoutSource, result: CutoutResult | NoOverlap

@@ -145,8 +145,8 @@ def cut_frames(
             outcomes[task.index] = _failed(task, exc)
     files: dict[int, tuple[float, list[tuple[str, bytes | None, str]]]] = {}
     with cutouts.computing():  # the pixels and the files' bytes; storing them waits
-        made = cutouts.cut_many([(task.source, request) for task, request in todo])
-        for (task, _), result in zip(todo, made, strict=True):
+        for i, result in cutouts.cut_many([(task.source, request) for task, request in todo]):
+            task = todo[i][0]
             try:
                 if isinstance(result, Exception):
                     raise result
@@ -154,6 +154,7 @@ def cut_frames(
                     outcomes[task.index] = Outcome("no-overlap", "the grid misses the plate", 1.0)
                 else:
                     files[task.index] = _frame_files(task, result, cutouts)
+                del result  # its pixels: only the files' bytes are kept until stored
             except Exception as exc:  # noqa: BLE001 - a frame never fails the job
                 outcomes[task.index] = _failed(task, exc)
     for task, _ in todo:

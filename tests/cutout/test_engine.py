@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import subprocess
+import weakref
 
 import fitsio
 import numpy as np
@@ -345,7 +346,8 @@ def test_cutouts_of_one_plate_read_their_shared_rows_once(engine, demo_archive, 
         return read_box(key, box, version, stats)
 
     monkeypatch.setattr(engine.reader, "read_box", counted)
-    together = make_many(engine.engine, items)
+    made = dict(make_many(engine.engine, items))
+    together = [made[i] for i in range(len(items))]
     key = multi.mosaics[0].object_key
     union = (min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes),
              max(b[3] for b in boxes))  # fmt: skip
@@ -379,7 +381,7 @@ def test_each_cutout_of_a_batch_has_its_own_outcome(engine, demo_archive, monkey
         return read_box(key, box, version, stats)
 
     monkeypatch.setattr(engine.reader, "read_box", failing_joined)
-    out = make_many(engine.engine, [(s0, fine), (s1, huge), (s2, fine), (s1, far)])
+    out = dict(make_many(engine.engine, [(s0, fine), (s1, huge), (s2, fine), (s1, far)]))
     assert isinstance(out[1], UsageFault) and "exceeds the limit" in str(out[1])
     assert out[3] == NoOverlap(s1.exposure.obs_id)
     assert len(boxes_read) == 3 and boxes_read[1:] == sorted(
@@ -388,3 +390,24 @@ def test_each_cutout_of_a_batch_has_its_own_outcome(engine, demo_archive, monkey
     monkeypatch.undo()
     for source, result in ((s0, out[0]), (s2, out[2])):
         np.testing.assert_array_equal(result.data, engine.engine.make(source, fine).data)
+
+
+def test_cutouts_made_together_are_handed_over_one_at_a_time(engine, demo_archive, monkeypatch):
+    """A caller done with a cutout holds no other: each is made once the one handed over
+    before it was dropped (a batch of large cutouts costs one cutout's memory)."""
+    plate = next(p for p in iter_local_plates(demo_archive) if len(p.exposures) == 3)
+    ra, dec = shared_position(engine, plate)
+    request = CutoutRequest(TargetGrid(ra, dec, 300, 300, plate.pixel_scale_arcsec * 1.3))
+    items = [(engine.source(plate.plate_id, e.solnum), request) for e in plate.exposures] * 2
+    seen, held = [], []
+    finish = engine.engine.finish
+
+    def watched(planned, pixels):
+        held.append(sum(ref() is not None for ref in seen))  # earlier cutouts still alive
+        return finish(planned, pixels)
+
+    monkeypatch.setattr(engine.engine, "finish", watched)
+    for _, result in engine.service.cut_many(items):
+        seen.append(weakref.ref(result))
+        del result
+    assert len(seen) == len(held) == len(items) and held == [0] * len(items)
