@@ -147,16 +147,16 @@ def cut_frames(
     with cutouts.computing():  # the pixels and the files' bytes; storing them waits
         for i, result in cutouts.cut_many([(task.source, request) for task, request in todo]):
             task = todo[i][0]
-            try:
-                if isinstance(result, Exception):
-                    raise result
-                if isinstance(result, NoOverlap):
-                    outcomes[task.index] = Outcome("no-overlap", "the grid misses the plate", 1.0)
-                else:
+            if isinstance(result, Exception):
+                outcomes[task.index] = _failed(task, result)
+            elif isinstance(result, NoOverlap):
+                outcomes[task.index] = Outcome("no-overlap", "the grid misses the plate", 1.0)
+            else:
+                try:
                     files[task.index] = _frame_files(task, result, cutouts)
-                del result  # its pixels: only the files' bytes are kept until stored
-            except Exception as exc:  # noqa: BLE001 - a frame never fails the job
-                outcomes[task.index] = _failed(task, exc)
+                except Exception as exc:  # noqa: BLE001 - a frame never fails the job
+                    outcomes[task.index] = _failed(task, exc)
+            del result  # its pixels: only the files' bytes are kept until stored
     for task, _ in todo:
         if task.index in files:
             nan, made_files = files.pop(task.index)
