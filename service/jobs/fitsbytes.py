@@ -16,6 +16,11 @@ BLOCK = 2880
 CARD = 80
 _END = b"END" + b" " * 77
 _DROPPED = (b"EXTEND", b"EXTNAME", b"PCOUNT", b"GCOUNT")
+_XTENSION = fits.Card("XTENSION", "IMAGE", "image extension").image.encode("ascii")
+_COUNTS = [
+    fits.Card("PCOUNT", 0, "number of parameters").image.encode("ascii"),
+    fits.Card("GCOUNT", 1, "number of groups").image.encode("ascii"),
+]
 
 
 def _cards(header: bytes) -> list[bytes]:
@@ -73,10 +78,9 @@ def as_extension(frame: bytes, name: str) -> bytes:
     axes = cards[1 : 3 + naxis]
     rest = [c for c in cards[3 + naxis :] if _keyword(c) not in _DROPPED]
     head = [
-        fits.Card("XTENSION", "IMAGE", "image extension").image.encode("ascii"),
+        _XTENSION,
         *axes,
-        fits.Card("PCOUNT", 0, "number of parameters").image.encode("ascii"),
-        fits.Card("GCOUNT", 1, "number of groups").image.encode("ascii"),
+        *_COUNTS,
         fits.Card("EXTNAME", name.upper(), "extension name").image.encode("ascii"),
     ]
     return _padded(head + rest) + data

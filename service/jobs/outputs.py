@@ -1,8 +1,10 @@
 """A stack's products, made from its stored frames and the records it was planned with
 (never a catalog read): the index (one row per exposure, failed ones included), a
 multi-extension FITS file, a FITS cube with a time table, a zip of per-exposure FITS
-files, a contact sheet (PNG or PDF) and an animated blink (APNG or WebP). Products are
-made on first request by whichever worker gets it, and kept with the job's results.
+files, a contact sheet (PNG or PDF) and an animated blink (APNG or WebP). The index and
+the product RESPONSEFORMAT asks for are made by the job as it ends
+(:func:`write_products`); every other product on first request, by whichever worker
+gets it. All are kept with the job's results.
 
 Depends on the job model, plan and result store, and the preview renderer."""
 
@@ -138,16 +140,31 @@ def index_rows(job: Job, plan: Plan) -> list[IndexRow]:
 
 def write_index(results: ResultStore, job: Job, plan: Plan) -> None:
     """index.json: the frames and the products, for the web page's blink view."""
-    spec = job.specs[0]
+    _put_index(Stack(results, job, plan))
+
+
+def _put_index(stack: Stack) -> None:
+    spec = stack.job.specs[0]
     body = {
-        "job": job.job_id,
-        "position": job.position,
+        "job": stack.job.job_id,
+        "position": stack.job.position,
         "grid": {"width": spec.width, "height": spec.height, "scale_arcsec": spec.scale_arcsec},
-        "frames": [_json_row(r) for r in index_rows(job, plan)],
+        "frames": [_json_row(r) for r in stack.rows],
         "products": dict(PRODUCTS),
     }
     text = json.dumps(body, allow_nan=False, indent=1)
-    results.put(job.job_id, "index.json", text.encode(), "application/json")
+    stack.results.put(stack.job.job_id, "index.json", text.encode(), "application/json")
+
+
+def write_products(results: ResultStore, job: Job, plan: Plan) -> None:
+    """The index and the product the job's RESPONSEFORMAT asks for, from one reading
+    of its frames' rows: run by the job before it is COMPLETED, so that a client that
+    sees it COMPLETED finds them made."""
+    stack = Stack(results, job, plan)
+    _put_index(stack)
+    name = main_product(job)
+    if name in MAKERS:
+        results.put(job.job_id, name, MAKERS[name](stack), PRODUCTS[name])
 
 
 def _json_row(row: IndexRow) -> dict[str, Any]:

@@ -4,7 +4,8 @@ files written to the result store, its outcome recorded in the job.
 
 :func:`execute` drives one job wherever it runs: it reports a heartbeat, records
 outcomes as they come, watches for ABORT and the execution duration, resumes where
-it stopped if run again (its worker died), and writes a stack's index at the end.
+it stopped if run again (its worker died), and writes a stack's index and the product
+its RESPONSEFORMAT asks for before the job is COMPLETED.
 A frame that fails is an outcome with its error, never a failed job.
 
 Depends on the cutout service, the job model, stores and products; never on Flask,
@@ -37,7 +38,7 @@ from service.jobs.model import (
     Outcome,
     now,
 )
-from service.jobs.outputs import write_index
+from service.jobs.outputs import write_products
 from service.jobs.plan import Plan
 from service.jobs.results import ResultStore
 from service.jobs.store import JobStore
@@ -239,20 +240,21 @@ def execute(
     started = job.started.timestamp() if job.started else time.time()
     limit = job.execution_duration
     fresh: dict[int, Outcome] = {}
-    lock = threading.Lock()
+    lock, flushing = threading.Lock(), threading.Lock()
     stop, arrived = threading.Event(), threading.Event()
-    state = {"phase": EXECUTING}
+    state: dict = {"phase": EXECUTING, "job": job}
 
-    def flush() -> None:
-        with lock:
-            batch = dict(fresh)
-            fresh.clear()
-
+    def flush() -> None:  # one at a time: state["job"] holds every outcome taken
         def change(current: Job) -> None:
             current.outcomes.update(batch)
             current.heartbeat = time.time()
 
-        state["phase"] = store.update(job_id, change).phase
+        with flushing:
+            with lock:
+                batch = dict(fresh)
+                fresh.clear()
+            state["job"] = store.update(job_id, change)
+            state["phase"] = state["job"].phase
 
     def beat() -> None:
         while not stop.is_set():
@@ -268,6 +270,16 @@ def execute(
                 cancel()
                 return
 
+    def products() -> None:  # the watcher keeps reporting meanwhile
+        try:
+            flush()  # every outcome recorded: the products are made from them
+            if state["phase"] == EXECUTING and not (limit and time.time() - started > limit):
+                write_products(results, state["job"], plan)
+        except NotFoundFault:  # destroyed under us
+            pass
+        except Exception:  # noqa: BLE001 - made on first request instead
+            log.exception("the products of stack %s", job_id)
+
     watcher = threading.Thread(target=beat, name=f"job-{job_id}", daemon=True)
     watcher.start()
     try:
@@ -277,6 +289,8 @@ def execute(
             arrived.set()
             if state["phase"] != EXECUTING:
                 break
+        if job.kind == STACK:  # its results are there when a client sees it COMPLETED
+            products()
     finally:
         stop.set()
         watcher.join()
@@ -290,10 +304,7 @@ def execute(
         return store.update(
             job_id, _finish(ERROR, f"the job ran past its execution duration ({limit} s)")
         )
-    final = store.update(job_id, _finish(COMPLETED))
-    if final.kind == STACK and final.phase == COMPLETED:
-        write_index(results, final, plan)
-    return final
+    return store.update(job_id, _finish(COMPLETED))
 
 
 def run_here(

@@ -117,6 +117,22 @@ def test_stack_with_sia_filters_matches_filtered_sia2(stack_services, jobs, app_
     assert [f.obs_id for f in done.frames] == [r["obs_id"] for r in expected]
 
 
+def test_a_completed_stack_has_its_index_and_asked_product_made(stack_services, jobs):
+    job = jobs.create(ask(POS=f"CIRCLE {RA} {DEC} 0.01", RESPONSEFORMAT="cube", PHASE="RUN"))
+    done = wait_final(jobs, job.job_id)
+    assert done.phase == COMPLETED
+    folder = results_dir(stack_services, job.job_id)
+    made = {p.name for p in folder.iterdir()}  # before any client asked for a result
+    assert {"index.json", "cube.fits"} <= made
+    assert "stack.fits" not in made  # a product not asked for: made on first request
+    kept = {name: (folder / name).read_bytes() for name in ("index.json", "cube.fits")}
+    for name, body in kept.items():  # the same bytes as made on request
+        (folder / name).unlink()
+        assert jobs.result(job.job_id, name).body == body, name
+    assert jobs.result(job.job_id, "stack.fits").body[:6] == b"SIMPLE"
+    assert (folder / "stack.fits").exists()
+
+
 def test_stack_over_the_limit_is_refused_before_any_work(stack_settings, app_client):
     small = with_scheduler(stack_settings, stack_settings.stacks.scheduler, max_frames=2)
     services = job_services(small)
