@@ -93,26 +93,9 @@ def index_rows(job: Job, plan: Plan) -> list[IndexRow]:
         status = outcome.status if outcome else "pending"
         names = outcome.results if outcome else ()
         if record is None:
-            rows.append(
-                IndexRow(
-                    i + 1,
-                    frame.obs_id,
-                    "",
-                    "",
-                    math.nan,
-                    math.nan,
-                    "",
-                    "",
-                    -1,
-                    math.nan,
-                    math.nan,
-                    1.0,
-                    "error",
-                    "not in the catalog",
-                    "",
-                    "",
-                )
-            )
+            nan = math.nan
+            rows.append(IndexRow(i + 1, frame.obs_id, "", "", nan, nan, "", "", -1, nan, nan,
+                                 1.0, "error", "not in the catalog", "", ""))  # fmt: skip
             continue
         centre = float(np.degrees(angle(unit(record.ra, record.dec), unit(ra, dec))))
         rows.append(
