@@ -85,7 +85,7 @@ def make_many(
         The index of each item and its cutout, NoOverlap, or the exception making it
         raised, as each is made (a caller done with one holds one cutout at a time).
     """
-    plans: dict[tuple[str, str], list[tuple[int, Planned]]] = {}
+    plans: dict[tuple[str, str], tuple[MosaicVersion, list[tuple[int, Planned]]]] = {}
     for i, (source, request) in enumerate(items):
         try:
             native = request.native  # made at once: its box is in the solution's frame
@@ -94,12 +94,12 @@ def make_many(
             yield i, exc
             continue
         if isinstance(planned, Planned):
-            mosaic = (source.exposure.object_key, version_of(source).info.etag)
-            plans.setdefault(mosaic, []).append((i, planned))
+            version = version_of(source)
+            mosaic = (source.exposure.object_key, version.info.etag)
+            plans.setdefault(mosaic, (version, []))[1].append((i, planned))
         else:  # a native cutout, made; or no overlap
             yield i, planned
-    for (key, _), group in plans.items():
-        version = version_of(group[0][1].source)
+    for (key, _), (version, group) in plans.items():
         boxes = [p.box for _, p in group]
         for box, members in read_together(boxes, version.image, engine.limits.max_source_pixels):
             joined = _read_joined(engine, key, box, version) if len(members) > 1 else None
