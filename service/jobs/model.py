@@ -111,11 +111,12 @@ class Job:
 
     def to_json(self) -> str:
         """The job as stored (its one serialisation)."""
-        body = dataclasses.asdict(self)
+        body = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         for name in ("created", "destruction", "started", "ended"):
             body[name] = iso(getattr(self, name))
         body["specs"] = [spec.to_dict() for spec in self.specs]
-        body["outcomes"] = {str(i): dataclasses.asdict(o) for i, o in self.outcomes.items()}
+        body["frames"] = [vars(frame) for frame in self.frames]  # flat: no deep copy
+        body["outcomes"] = {str(i): vars(o) for i, o in self.outcomes.items()}
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod

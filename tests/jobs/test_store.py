@@ -17,6 +17,7 @@ from service.faults import NotFoundFault
 from service.jobs.dynamo_store import DynamoJobStore
 from service.jobs.model import EXECUTING, PENDING, Frame, Job, Outcome, new_job_id, now
 from service.jobs.store import SqliteJobStore, expired
+from service.settings import load_settings
 
 
 def make_store(kind: str, where: str):
@@ -127,4 +128,46 @@ def test_concurrent_updates_from_threads_and_processes_lose_nothing(where):
         p.join(120)
         assert p.exitcode == 0
     assert sorted(store.get(job.job_id).outcomes) == list(range(60))
+    store.close()
+
+
+def test_a_job_of_the_most_frames_with_long_errors_is_kept_whole(where):
+    """A stack of ``stacks.max_frames`` exposures whose every frame failed with the
+    longest message a frame records (an origin outage): one DynamoDB item holds at
+    most 400 KB, and the job is still recorded and read back whole."""
+    most = load_settings(env={}).stacks.max_frames
+    store = make_store(*where)
+    job = a_job(frames=most)
+    store.create(job)
+
+    def fail(job: Job) -> None:
+        for i in range(most):
+            detail = f"frame {i}: mosaics/a/a{i:05d}.fz bytes {i * 4099}-{i * 4099 + 4098} "
+            job.outcomes[i] = Outcome("error", f"TransientFault: {detail * 20}"[:500], 1.0)
+
+    changed = store.update(job.job_id, fail)
+    again = make_store(*where).get(job.job_id)
+    assert again == changed
+    assert len(again.outcomes) == most and len(again.outcomes[most - 1].message) == 500
+    store.close()
+
+
+@pytest.mark.parametrize("where", ["dynamodb"], indirect=True)  # its items changed form
+def test_a_job_item_written_before_bodies_were_compressed_is_read(where):
+    store = make_store(*where)
+    job = a_job()
+    store.create(job)
+    key = {"pk": {"S": f"JOB#{job.job_id}"}, "sk": {"S": "JOB"}}
+    store.client.put_item(  # the item as it was written before
+        TableName=store.table, Item={**key, "body": {"S": job.to_json()}, "version": {"N": "3"}}
+    )
+    assert store.get(job.job_id) == job
+
+    def run(job: Job) -> None:
+        job.phase = EXECUTING
+
+    assert store.update(job.job_id, run).phase == EXECUTING
+    item = store.client.get_item(TableName=store.table, Key=key, ConsistentRead=True)["Item"]
+    assert set(item["body"]) == {"B"} and item["version"]["N"] == "4"  # gzipped now
+    assert make_store(*where).get(job.job_id).phase == EXECUTING
     store.close()
